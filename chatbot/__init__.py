@@ -1,0 +1,1 @@
+"""Retrieval-augmented PyTorch interview chatbot: search, grounded answers, mock interviews."""

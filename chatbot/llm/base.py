@@ -1,0 +1,97 @@
+"""What every chat model offers, and the one error a caller has to handle."""
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+
+
+class ModelUnavailable(Exception):
+    """The LLM cannot be used; ``str(exc)`` is a one-line reason fit to show a user.
+
+    Callers are expected to catch it and fall back to an extractive (no-LLM) answer.
+    """
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """A loaded chat model. One instance is shared by all users of the process."""
+
+    name: str  # the model spec it was loaded from, e.g. "qwen-0.5b"
+    backend: str  # "llamacpp" | "transformers"
+    device: str  # "cpu" | "cuda"
+    context_length: int  # prompt + generated tokens must fit in this
+
+    def stream_chat(
+        self, messages: list[Message], *, max_new_tokens: int, temperature: float = 0.0
+    ) -> Iterator[str]:
+        """Yields the reply as text pieces; greedy (deterministic) when temperature is 0."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens ``text`` takes (no special tokens added); cheap, no generation."""
+        ...
+
+
+class BaseChatModel(abc.ABC):
+    """Shared plumbing: one generation at a time per instance, input checks.
+
+    Backends implement ``_stream``; ``stream_chat`` holds the instance lock for the whole
+    stream (llama.cpp contexts are not re-entrant and torch generation on 2 cores gains
+    nothing from overlapping), so concurrent users are served one after the other.
+    Closing the returned generator early (``.close()`` or dropping it) releases the lock.
+    """
+
+    name: str
+    backend: str
+    device: str
+    context_length: int
+
+    def __init__(self, name: str, backend: str, device: str, context_length: int) -> None:
+        self.name = name
+        self.backend = backend
+        self.device = device
+        self.context_length = context_length
+        self._lock = threading.Lock()
+
+    def stream_chat(
+        self, messages: list[Message], *, max_new_tokens: int, temperature: float = 0.0
+    ) -> Iterator[str]:
+        _check_messages(messages)
+        if max_new_tokens < 1:
+            raise ValueError("max_new_tokens must be >= 1")
+        if temperature < 0:
+            raise ValueError("temperature must be >= 0")
+        return self._locked_stream(list(messages), max_new_tokens, float(temperature))
+
+    def _locked_stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
+        with self._lock:
+            yield from self._stream(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+
+    def chat(self, messages: list[Message], *, max_new_tokens: int, temperature: float = 0.0) -> str:
+        """Convenience: the whole reply as one string."""
+        return "".join(self.stream_chat(messages, max_new_tokens=max_new_tokens, temperature=temperature))
+
+    @abc.abstractmethod
+    def _stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
+        ...
+
+    @abc.abstractmethod
+    def count_tokens(self, text: str) -> int:
+        ...
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} backend={self.backend} device={self.device}>"
+
+
+def _check_messages(messages: list[Message]) -> None:
+    if not messages:
+        raise ValueError("messages must not be empty")
+    for m in messages:
+        if not isinstance(m, dict) or m.get("role") not in {"system", "user", "assistant"} or not isinstance(
+            m.get("content"), str
+        ):
+            raise ValueError(f"bad chat message {m!r}: need {{'role': system|user|assistant, 'content': str}}")

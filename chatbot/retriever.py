@@ -1,0 +1,125 @@
+"""Hybrid retrieval: dense (FAISS) + keyword (BM25), fused by reciprocal rank, de-duplicated to questions."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from indexer.build import KnowledgeIndex
+from indexer.records import Hit, Question
+
+_ID_RE = re.compile(r"^\s*([A-Za-z]{1,3})\s*-?\s*(\d{1,4})\s*$")
+# Words that every title shares; what remains is the topic, which identifies twin questions.
+_TITLE_SCAFFOLD = re.compile(
+    r"PyTorch|如何|怎样|在|中的|中|进行|实现|是什么|什么是|它们?|有什么|有哪些|哪些|应用|作用|区别|优缺点|优点和缺点|"
+    r"请|介绍一下|简要|模型|[\s？?。，,！!（）()、：:]"
+)
+
+
+class EmptyQueryError(ValueError):
+    pass
+
+
+def topic_key(title: str) -> str:
+    return _TITLE_SCAFFOLD.sub("", title).lower()
+
+
+def parse_question_id(text: str, known: dict[str, Question], default_prefix: str = "Q") -> str | None:
+    """'Q73', 'q 73', '73' (main series) or 'E5' → a known id, else None."""
+    stripped = text.strip()
+    if stripped.isdigit():
+        qid = f"{default_prefix}{int(stripped)}"
+        return qid if qid in known else None
+    m = _ID_RE.match(stripped)
+    if not m:
+        return None
+    qid = f"{m.group(1).upper()}{int(m.group(2))}"
+    return qid if qid in known else None
+
+
+class Retriever:
+    def __init__(self, index: KnowledgeIndex, *, candidates: int = 50, rrf_k: int = 60):
+        self.index = index
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.rows_of: dict[str, list[int]] = defaultdict(list)
+        for row, qid in enumerate(index.chunk_qids):
+            self.rows_of[qid].append(row)
+        self.twins: dict[str, list[str]] = defaultdict(list)
+        for q in index.questions.values():
+            self.twins[topic_key(q.title)].append(q.id)
+
+    @property
+    def questions(self) -> dict[str, Question]:
+        return self.index.questions
+
+    def _dense(self, query: str) -> dict[str, float]:
+        qvec = self.index.embedder.encode_queries([query]).astype(np.float32)
+        k = min(self.candidates * 3, len(self.index.chunks))
+        sims, rows = self.index.dense.search(qvec, k)
+        best: dict[str, float] = {}
+        for sim, row in zip(sims[0], rows[0]):
+            if row < 0:
+                continue
+            qid = self.index.chunk_qids[row]
+            if qid not in best:
+                best[qid] = float(sim)
+            if len(best) >= self.candidates:
+                break
+        self._last_qvec = qvec[0]
+        return best
+
+    def _keyword(self, query: str) -> dict[str, float]:
+        scores = self.index.keyword.scores(query)
+        k = min(self.candidates * 3, len(scores))
+        if k == 0:
+            return {}
+        top = np.argpartition(-scores, k - 1)[:k]
+        best: dict[str, float] = {}
+        for row in top[np.argsort(-scores[top])]:
+            if scores[row] <= 0:
+                break
+            qid = self.index.chunk_qids[row]
+            best.setdefault(qid, float(scores[row]))
+        return best
+
+    def _dense_score_of(self, qid: str) -> float:
+        rows = self.rows_of[qid]
+        return float(np.max(self.index.embeddings[rows] @ self._last_qvec)) if rows else 0.0
+
+    def search(self, query: str, top_k: int = 5) -> list[Hit]:
+        if not query or not query.strip():
+            raise EmptyQueryError("the query is empty: type a question, keywords or an id such as Q73")
+        query = query.strip()
+        dense, keyword = self._dense(query), self._keyword(query)
+        fused: dict[str, float] = defaultdict(float)
+        for ranking in (dense, keyword):
+            for rank, qid in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
+                fused[qid] += 1.0 / (self.rrf_k + rank + 1)
+        exact = parse_question_id(query, self.questions)
+        if exact:  # an id typed as the whole query is what the user wants first
+            fused[exact] = max(fused.values(), default=0.0) + 1.0
+        self._prefer_answered_twins(fused)
+        ranked = sorted(fused, key=lambda q: (-fused[q], q))[:top_k]
+        return [
+            Hit(self.questions[qid], fused[qid],
+                dense[qid] if qid in dense else self._dense_score_of(qid), keyword.get(qid, 0.0))
+            for qid in ranked
+        ]
+
+    def _prefer_answered_twins(self, fused: dict[str, float]) -> None:
+        """Twins (same topic, e.g. Q17/Q35/Q45 transfer learning): answered ones go above title-only ones."""
+        for qid in list(fused):
+            group = self.twins[topic_key(self.questions[qid].title)]
+            if len(group) < 2:
+                continue
+            title_only = [fused[t] for t in group if t in fused and not self.questions[t].has_answer]
+            if not title_only:
+                continue
+            ceiling = max(title_only)
+            answered = sorted((t for t in group if self.questions[t].has_answer),
+                              key=lambda t: -fused.get(t, 0.0))
+            for n, t in enumerate(answered):
+                if fused.get(t, 0.0) <= ceiling:
+                    fused[t] = ceiling + 1e-6 * (len(answered) - n)

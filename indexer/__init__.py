@@ -1,0 +1,1 @@
+"""Turns the Markdown knowledge base into a persisted hybrid (dense + keyword) index."""

@@ -1,0 +1,69 @@
+"""Splits questions into retrieval chunks.
+
+Chunk 0 of every question is its title plus its English aliases: short and focused, it is
+what title-like and English queries match best. Answers follow in chunks of about
+`max_chars`, each prefixed with the question title for context; a code fence is never split.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from indexer.records import Chunk, Question
+
+DEFAULT_MAX_CHARS = 600
+_FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def answer_blocks(answer: str) -> list[str]:
+    """Paragraphs, with each fenced code block kept as one block."""
+    blocks, buf, in_code = [], [], False
+    for line in answer.split("\n"):
+        if _FENCE_RE.match(line):
+            if not in_code and buf:
+                blocks.append("\n".join(buf).strip())
+                buf = []
+            buf.append(line)
+            if in_code:
+                blocks.append("\n".join(buf).strip())
+                buf = []
+            in_code = not in_code
+            continue
+        if not in_code and not line.strip():
+            if buf:
+                blocks.append("\n".join(buf).strip())
+                buf = []
+            continue
+        buf.append(line)
+    if buf:
+        blocks.append("\n".join(buf).strip())
+    return [b for b in blocks if b]
+
+
+def _pack(blocks: list[str], max_chars: int) -> list[str]:
+    pieces, current = [], ""
+    for block in blocks:
+        if current and len(current) + len(block) + 2 > max_chars:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n\n{block}" if current else block
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def content_hash(text: str, salt: str = "") -> str:
+    return hashlib.sha256(f"{salt}\x00{text}".encode("utf-8")).hexdigest()
+
+
+def chunk_question(q: Question, max_chars: int = DEFAULT_MAX_CHARS, salt: str = "") -> list[Chunk]:
+    head = q.title if not q.aliases else f"{q.title}\n{q.aliases}"
+    texts = [head] + [f"{q.title}\n{piece}" for piece in _pack(answer_blocks(q.answer), max_chars)]
+    return [
+        Chunk(f"{q.id}#{n}", q.id, text, q.source, content_hash(text, salt))
+        for n, text in enumerate(texts)
+    ]
+
+
+def chunk_questions(questions: list[Question], max_chars: int = DEFAULT_MAX_CHARS, salt: str = "") -> list[Chunk]:
+    return [c for q in questions for c in chunk_question(q, max_chars, salt)]

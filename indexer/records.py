@@ -1,0 +1,70 @@
+"""Typed records that flow from the parser through the index to the chatbot."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    language: str
+    code: str
+
+
+@dataclass
+class Question:
+    id: str  # stable citation id: "Q73", "E5"
+    series: str
+    number: int
+    title: str
+    answer: str  # Markdown answer text, code fences included; "" when title-only
+    code_blocks: list[CodeBlock] = field(default_factory=list)
+    source: str = ""  # file name inside the knowledge-base folder
+    line: int = 0  # 1-based line of the heading (or list line)
+    aliases: str = ""  # English title/keywords stored beside the knowledge base
+
+    @property
+    def has_answer(self) -> bool:
+        return bool(self.answer.strip())
+
+
+@dataclass
+class Chunk:
+    chunk_id: str  # "<question id>#<n>"
+    question_id: str
+    text: str  # what is embedded and keyword-indexed
+    source: str
+    content_hash: str  # sha256 of the text (+ embedding settings) – unchanged chunks are never re-embedded
+
+
+@dataclass
+class Warning_:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class Hit:
+    """One retrieved question (chunks already de-duplicated to question level)."""
+
+    question: Question
+    score: float  # fused score, higher is better
+    dense_score: float = 0.0  # best cosine similarity of any of its chunks
+    keyword_score: float = 0.0  # best BM25 score of any of its chunks
+    best_chunk: str = ""  # text of the best-matching chunk
+
+    def to_json(self) -> dict:
+        q = self.question
+        return {
+            "id": q.id,
+            "title": q.title,
+            "score": round(self.score, 6),
+            "dense_score": round(self.dense_score, 6),
+            "keyword_score": round(self.keyword_score, 6),
+            "has_answer": q.has_answer,
+            "source": f"{q.source}:{q.line}",
+            "series": q.series,
+        }

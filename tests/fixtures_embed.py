@@ -1,0 +1,1 @@
+"""Session-wide embedding-model fixtures (one loaded model per test session)."""

@@ -1,0 +1,1 @@
+"""Session-wide LLM fixtures (one loaded model per test session)."""

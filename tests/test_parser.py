@@ -1,0 +1,132 @@
+"""The parser turns the shipped knowledge base into 131 questions and survives malformed files."""
+from pathlib import Path
+
+import pytest
+
+from indexer.config import REPO_ROOT
+from indexer.parser import parse_kb
+
+KB = REPO_ROOT / "kb"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return parse_kb(KB)
+
+
+def test_shipped_kb_has_all_131_ids_in_order(shipped):
+    ids = [q.id for q in shipped.questions]
+    assert ids == [f"Q{n}" for n in range(1, 101)] + [f"E{n}" for n in range(1, 32)]
+    assert shipped.warnings == []
+
+
+def test_61_questions_have_answers(shipped):
+    answered = {q.id for q in shipped.questions if q.has_answer}
+    expected = {f"Q{n}" for n in [*range(1, 11), *range(71, 81), *range(91, 101)]} | {f"E{n}" for n in range(1, 32)}
+    assert answered == expected
+
+
+def test_tolerates_two_spaces_after_hashes_and_missing_space_in_list(shipped):
+    q = shipped.by_id()
+    assert q["Q5"].title == "请简要介绍一下PyTorch的层次结构。" and q["Q5"].has_answer
+    assert q["Q60"].title == "PyTorch中的深度强化学习是什么？它有什么应用？"
+
+
+def test_title_only_questions_point_to_the_list(shipped):
+    q = shipped.by_id()["Q27"]
+    assert not q.has_answer and q.source == "main_series_question_list.md" and q.line > 1
+    assert "循环神经网络" in q.title
+
+
+def test_code_blocks_are_kept_whole(shipped):
+    by_id = shipped.by_id()
+    e3 = by_id["E3"]
+    assert e3.answer.startswith("```python")  # the **答案：** marker is stripped
+    assert len(e3.code_blocks) == 1 and e3.code_blocks[0].language == "python"
+    assert e3.code_blocks[0].code.startswith("import torch") and e3.code_blocks[0].code.endswith("model = SimpleNN()")
+    # `# comment` lines inside code are not headings: Q8's training script stays in one block
+    q8 = by_id["Q8"]
+    assert len(q8.code_blocks) == 1 and "# 保存模型" in q8.code_blocks[0].code
+    assert sum(len(q.code_blocks) for q in shipped.questions) == 28
+
+
+def test_records_carry_source_file_and_line(shipped):
+    q = shipped.by_id()["Q73"]
+    assert q.source == "main_series_answers_071-080.md" and q.line == 48
+    assert q.series == "main" and q.number == 73
+
+
+def test_english_aliases_are_attached(shipped):
+    assert "gradient accumulation" in shipped.by_id()["Q73"].aliases.lower()
+
+
+def write(kb: Path, name: str, text: str | bytes) -> None:
+    (kb / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+
+
+FRONT = "---\nseries: extra\nprefix: X\n---\n"
+
+
+@pytest.fixture
+def kb(tmp_path):
+    write(tmp_path, "good.md", FRONT + "## 1. 好问题\n答案一\n\n## 2. 第二题\n答案二\n")
+    return tmp_path
+
+
+def messages(parsed):
+    return [str(w) for w in parsed.warnings]
+
+
+def test_new_file_with_front_matter_is_indexed(kb):
+    parsed = parse_kb(kb)
+    assert [q.id for q in parsed.questions] == ["X1", "X2"]
+    assert parsed.by_id()["X1"].line == 5  # lines count from the top of the file, front matter included
+
+
+def test_file_without_declaration_is_skipped_with_a_warning(kb):
+    write(kb, "stray.md", "## 1. 无系列\n内容\n")
+    parsed = parse_kb(kb)
+    assert [q.id for q in parsed.questions] == ["X1", "X2"]
+    assert any(m.startswith("stray.md:1:") and "no series declared" in m for m in messages(parsed))
+
+
+def test_duplicate_numbers_warn_and_keep_the_first(kb):
+    write(kb, "dup.md", FRONT.replace("extra", "dup").replace("X", "D") + "## 1. 甲\n一\n\n## 1. 乙\n二\n")
+    parsed = parse_kb(kb)
+    assert parsed.by_id()["D1"].title == "甲"
+    assert any(m.startswith("dup.md:8:") and "duplicate question number 1" in m for m in messages(parsed))
+
+
+def test_heading_without_number_warns_and_keeps_its_text(kb):
+    write(kb, "nonum.md", FRONT.replace("extra", "nn").replace("X", "N") + "## 1. 甲\n一\n## 小结\n总结文字\n## 2. 乙\n二\n")
+    parsed = parse_kb(kb)
+    assert "总结文字" in parsed.by_id()["N1"].answer
+    assert any(m.startswith("nonum.md:7:") and "heading without a number" in m for m in messages(parsed))
+
+
+def test_unclosed_code_fence_is_closed_before_the_next_question(kb):
+    text = FRONT.replace("extra", "uc").replace("X", "U") + "## 1. 甲\n```python\nx = 1\n## 2. 乙\n二\n"
+    write(kb, "unclosed.md", text)
+    parsed = parse_kb(kb)
+    q = parsed.by_id()
+    assert q["U1"].code_blocks[0].code == "x = 1" and q["U1"].answer.endswith("```")
+    assert q["U2"].answer == "二"
+    assert any(m.startswith("unclosed.md:6:") and "unclosed code fence" in m for m in messages(parsed))
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "empty file"),
+    (b"  \n\n", "empty file"),
+    ("## 1. 甲\n".encode("gbk") + b"\xff\xfe", "not valid UTF-8"),
+])
+def test_empty_and_non_utf8_files_warn_and_do_not_break_the_rest(kb, content, expected):
+    write(kb, "bad.md", content)
+    parsed = parse_kb(kb)
+    assert [q.id for q in parsed.questions] == ["X1", "X2"]
+    assert any(m.startswith("bad.md:") and expected in m for m in messages(parsed))
+
+
+def test_bad_front_matter_is_reported(kb):
+    write(kb, "fm.md", "---\nseries: s\nprefix: lowercase\n---\n## 1. 甲\n")
+    parsed = parse_kb(kb)
+    assert any(m.startswith("fm.md:1:") and "front matter" in m for m in messages(parsed))
