@@ -69,6 +69,67 @@ def cmd_eval_retrieval(args, engine) -> int:
     return 0
 
 
+def _ask_one(answerer, question: str, history, *, use_llm: bool, stream_to=None):
+    prepared = answerer.prepare(question, history)
+    shown, final = "", None
+    for event in answerer.stream(prepared, history, use_llm=use_llm):
+        if isinstance(event, str):
+            if stream_to is not None and event.startswith(shown):
+                stream_to.write(event[len(shown):])
+                stream_to.flush()
+            shown = event
+        else:
+            final = event
+    return final
+
+
+def cmd_ask(args, engine) -> int:
+    from chatbot.answerer import Answerer
+    from chatbot.followup import Turn
+
+    use_llm = not args.no_llm
+    if args.queries_file:
+        questions = _read_queries(args.queries_file)
+    elif (args.question or "").strip():
+        questions = [args.question]
+    else:
+        print("error: the question is empty: type a question (or use --queries-file)", file=sys.stderr)
+        return 2
+    answerer = Answerer(engine)
+    history: list[Turn] = []
+    for n, question in enumerate(questions, 1):
+        if not question.strip():
+            print(f"warning: line {n} is empty; printed an error object", file=sys.stderr)
+            _print_json({"question": question, "error": "empty question"})
+            continue
+        streaming = not args.json
+        answer = _ask_one(answerer, question, history if args.conversation else [], use_llm=use_llm,
+                          stream_to=sys.stdout if streaming else None)
+        if args.conversation:
+            history.append(Turn(question, answer.resolved_query, answer.text))
+        if args.json:
+            _print_json(answer.to_json())
+        else:
+            # The streamed text had the model's raw markers removed; print the checked, cited version.
+            print("\n\n--- checked answer ---\n" + answer.text)
+            sources = ", ".join(f"{h.question.id} {h.question.title}" for h in answer.sources) or "none"
+            print(f"\ncitations: {answer.citations or 'none'}  |  sources: {sources}  |  mode: {answer.mode}"
+                  f"  |  first token {answer.first_token_ms:.0f} ms, total {answer.total_ms:.0f} ms")
+    return 0
+
+
+def cmd_eval_answers(args, engine) -> int:
+    from chatbot.answer_quality import ANSWER_SET, evaluate_answers, format_report
+
+    report = evaluate_answers(engine, Path(args.file) if args.file else ANSWER_SET, use_llm=not args.no_llm,
+                              limit=args.limit)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chatbot", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -80,6 +141,25 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_config_flags(search, "kb_dir", "cache_dir", "embed_model", "device", "top_k")
     search.set_defaults(func=cmd_search)
+
+    ask = sub.add_parser("ask", help="a grounded answer from the local LLM, with checked citations")
+    ask.add_argument("question", nargs="?", help="the question, in Chinese or English")
+    ask.add_argument("--queries-file", help="one question per line; prints JSON Lines in order")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--no-llm", action="store_true", help="extractive answer without a language model")
+    ask.add_argument("--conversation", action="store_true",
+                     help="treat the lines of --queries-file as one conversation (follow-ups resolved)")
+    add_config_flags(ask, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
+                     "max_new_tokens")
+    ask.set_defaults(func=cmd_ask)
+
+    qa = sub.add_parser("eval-answers", help="answer-quality report: citations, refusals, language")
+    qa.add_argument("--file", help="questions (JSON Lines); default eval/answer_questions.jsonl")
+    qa.add_argument("--json", action="store_true")
+    qa.add_argument("--no-llm", action="store_true")
+    qa.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    add_config_flags(qa, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
+    qa.set_defaults(func=cmd_eval_answers)
 
     ev = sub.add_parser("eval-retrieval", help="hit@1, hit@5 and MRR@10 on the labelled query set")
     ev.add_argument("--file", help="labelled queries (JSON Lines); default eval/retrieval_queries.jsonl")

@@ -1,0 +1,47 @@
+"""Answers without an LLM: the best passages, trimmed to the sentences that match the question."""
+from __future__ import annotations
+
+from indexer.chunker import answer_blocks
+from indexer.keyword import tokenize
+from indexer.records import Hit
+
+MAX_PROSE_CHARS = 360
+
+TEXT = {
+    "zh": {"intro": "知识库中最相关的内容（摘录，未经模型改写）：",
+           "title_only": "知识库只列出了这个问题，没有书面答案。"},
+    "en": {"intro": "The most relevant knowledge-base passages (quoted in Chinese, not rewritten by a model):",
+           "title_only": "The knowledge base lists this question without a written answer."},
+}
+
+
+def _trim(answer: str, query_tokens: set[str]) -> str:
+    """Keeps the opening paragraph, the paragraphs that share words with the question, and the first code block."""
+    blocks = answer_blocks(answer)
+    prose = [b for b in blocks if not b.startswith("```")]
+    code = next((b for b in blocks if b.startswith("```")), "")
+    ranked = sorted(range(len(prose)), key=lambda i: (-len(set(tokenize(prose[i])) & query_tokens), i))
+    keep, size = {0} if prose else set(), len(prose[0]) if prose else 0
+    for i in ranked:
+        if i not in keep and size + len(prose[i]) <= MAX_PROSE_CHARS:
+            keep.add(i)
+            size += len(prose[i])
+    text = "\n\n".join(prose[i] for i in sorted(keep))
+    return f"{text}\n\n{code}".strip() if code else text
+
+
+def extractive_answer(query: str, hits: list[Hit], language: str, max_passages: int = 2) -> tuple[str, list[str]]:
+    """(Markdown answer, cited ids)."""
+    tokens = set(tokenize(query))
+    text = TEXT[language]
+    parts, cited = [text["intro"]], []
+    answered = [h for h in hits if h.question.has_answer][:max_passages]
+    top = hits[0].question if hits else None
+    if top is not None and not top.has_answer:
+        parts.append(f"**{top.id} {top.title}** — {text['title_only']} [{top.id}]")
+        cited.append(top.id)
+    for h in answered:
+        q = h.question
+        parts.append(f"**{q.id} {q.title}**\n\n{_trim(q.answer, tokens)}\n\n[{q.id}]")
+        cited.append(q.id)
+    return "\n\n".join(parts), cited
