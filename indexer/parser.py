@@ -207,7 +207,8 @@ def parse_kb(kb_dir: Path) -> ParsedKB:
     series_order = list(catalog.series_prefix)
     questions = sorted(merged.values(), key=lambda q: (series_order.index(q.series), q.number))
     for q in questions:
-        q.aliases = aliases.get(q.id, "")
+        q.aliases = aliases.get(q.id, {}).get("en", "")
+        q.aliases_zh = aliases.get(q.id, {}).get("zh", "")
         q.code_blocks = extract_code_blocks(q.answer)
     return ParsedKB(questions, warnings, dict(catalog.series_title))
 

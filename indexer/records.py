@@ -20,7 +20,8 @@ class Question:
     code_blocks: list[CodeBlock] = field(default_factory=list)
     source: str = ""  # file name inside the knowledge-base folder
     line: int = 0  # 1-based line of the heading (or list line)
-    aliases: str = ""  # English title/keywords stored beside the knowledge base
+    aliases: str = ""  # English title and keywords (kb/aliases.en.tsv)
+    aliases_zh: str = ""  # Chinese synonyms and plain descriptions (kb/aliases.zh.tsv)
 
     @property
     def has_answer(self) -> bool:

@@ -56,8 +56,9 @@ def test_records_carry_source_file_and_line(shipped):
     assert q.series == "main" and q.number == 73
 
 
-def test_english_aliases_are_attached(shipped):
-    assert "gradient accumulation" in shipped.by_id()["Q73"].aliases.lower()
+def test_aliases_are_attached(shipped):
+    q73 = shipped.by_id()["Q73"]
+    assert "gradient accumulation" in q73.aliases.lower() and "梯度累积" in q73.aliases_zh
 
 
 def write(kb: Path, name: str, text: str | bytes) -> None:

@@ -1,0 +1,237 @@
+"""Web UI: `python app.py [--port 7860] [--backend none] [--share]`.
+
+Three tabs over one shared engine (index, embedder and LLM are loaded once per process):
+Chat (streamed, cited answers with the sources beside them), Mock interview, Lookup.
+Per-user history and interview progress live in `gr.State`, so sessions never see each other.
+
+API names for gradio_client: chat, chat_clear, lookup, browse, interview_start, interview_answer,
+interview_hint, interview_skip, interview_summary, status.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
+
+from indexer.config import Config, add_config_flags  # noqa: E402
+
+TITLE = "PyTorch 面试知识库助手 · PyTorch Interview KB Chat"
+
+EXAMPLES = [
+    "如何在PyTorch中实现梯度累积？",
+    "PyTorch 中的 Transformer 有哪些应用？给个代码例子",
+    "How do I save and load a model in PyTorch?",
+    "What is the difference between a Tensor and a Variable?",
+    "那它的缺点呢？",
+]
+
+CSS = """
+.gradio-container { max-width: 1400px !important; margin: 0 auto !important; }
+#app-title h1 { margin-bottom: 0.1em; }
+#status { font-size: 0.9em; opacity: 0.9; }
+#sources { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
+           padding: 0.4em 0.9em; background: var(--background-fill-secondary); }
+#sources blockquote { font-size: 0.88em; margin: 0.3em 0 0.6em 0; }
+#sources a[id^="src-"] { scroll-margin-top: 1em; }
+#chatbot a[href^="#src-"] { text-decoration: none; background: var(--color-accent-soft); color: var(--color-accent);
+                             padding: 0 0.3em; border-radius: 4px; font-size: 0.85em; white-space: nowrap; }
+#sources p:has(> a[id^="src-"]:target) { background: var(--color-accent-soft); border-radius: 4px; }
+#lookup-result, #iv-feedback, #iv-summary, #iv-question { padding: 0.2em 0.4em; }
+#iv-question h3 { margin-top: 0.2em; }
+#chat-send, #chat-clear, #lookup-go, #iv-submit, #iv-hint, #iv-skip, #iv-summary-btn { white-space: nowrap; }
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] + " Flags override KBCHAT_* "
+                                     "environment variables (e.g. KBCHAT_BACKEND=none).")
+    add_config_flags(parser, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
+                     "max_new_tokens", "host", "port")
+    parser.add_argument("--share", action="store_true", default=False,
+                        help="also publish a temporary public gradio.live link (needs internet; off by default)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    return parser
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def load_engine(config: Config):
+    """Builds (first start) or opens the index and loads the LLM once; prints what is happening."""
+    from chatbot.engine import Engine
+
+    say(f"[1/3] knowledge base: {config.kb_dir}")
+    say(f"      index cache:    {config.cache_dir}")
+    say("      opening the index (the first start embeds every chunk: 1–2 minutes on a CPU; "
+        "progress on stderr) …")
+    engine = Engine(config, progress=True)
+    start = time.perf_counter()
+    index = engine.index
+    say(f"      {index.report.summary()} ({time.perf_counter() - start:.1f} s)")
+    engine.retriever.search("PyTorch 张量 tensor", top_k=1)  # warm-up: tokenizer dictionaries, first query
+    if config.llm_enabled:
+        say(f"[2/3] loading the language model ({config.llm_model}, backend {config.llm_backend}, "
+            f"device {config.device}) …")
+    else:
+        say("[2/3] language model disabled (backend none): answers are extractive")
+    try:
+        model = engine.chat_model()
+    except Exception as exc:  # noqa: BLE001 – Engine only catches ModelUnavailable; never die for the LLM
+        engine.llm_error = f"the language model failed to load: {exc.__class__.__name__}: {exc}"
+        model = None
+    if model is not None:
+        say(f"      model {model.name} ({model.backend}) on {model.device}")
+    elif config.llm_enabled:
+        say(f"      no language model, answering extractively: {engine.llm_error}")
+    return engine
+
+
+def build_demo(handlers):
+    """The gr.Blocks app around `handlers` (a chatbot.ui_handlers.Handlers)."""
+    import gradio as gr
+
+    from chatbot.ui_handlers import MAX_INTERVIEW_QUESTIONS, MSG, SERIES_CHOICES
+
+    llm_loaded = handlers.use_llm and handlers.engine.chat_model() is not None
+    # One generation at a time (the model is shared and CPU-bound): queued users see their position.
+    llm_limit = 1 if llm_loaded else 2
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(f"# {TITLE}\n回答只依据知识库（PyTorch 面试题），并用 [Q…]/[E…] 标注出处。 "
+                    "Answers come from the knowledge base only and cite it as [Q…]/[E…].", elem_id="app-title")
+        status = gr.Markdown(handlers.status_markdown(), label="status", elem_id="status")
+
+        with gr.Tabs():
+            # ---------------------------------------------------------------- chat
+            with gr.Tab("💬 问答 / Chat", id="chat"):
+                turns = gr.State([])
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(label="对话 / Conversation", show_label=False, elem_id="chatbot", height=560,
+                                             buttons=["copy"], feedback_options=None,
+                                             placeholder="用中文或英文提问，例如“如何实现梯度累积？” / "
+                                                         "Ask in Chinese or English.")
+                        with gr.Row():
+                            msg = gr.Textbox(show_label=False, scale=6, lines=1, max_lines=5, autofocus=True,
+                                             placeholder="输入问题后按回车 / Type a question and press Enter",
+                                             elem_id="chat-input")
+                            send = gr.Button("发送 Send", variant="primary", scale=1, min_width=110,
+                                             elem_id="chat-send")
+                            clear = gr.Button("清空 Clear", scale=1, min_width=110, elem_id="chat-clear")
+                        gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[msg],
+                                    label="示例 / Examples")
+                    with gr.Column(scale=2, min_width=320):
+                        sources = gr.Markdown(MSG["sources_idle"], label="sources", elem_id="sources", max_height=680)
+                answer_json = gr.JSON(visible=False, label="answer")
+
+            # ---------------------------------------------------------------- mock interview
+            with gr.Tab("🎯 模拟面试 / Mock interview", id="interview"):
+                session = gr.State(None)
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=280):
+                        topic_keys = [key for _, key in handlers.topic_choices()]
+                        iv_topics = gr.CheckboxGroup(handlers.topic_choices(), value=topic_keys,
+                                                     label="主题 / Topics", info="不选 = 全部 / none ticked = all",
+                                                     elem_id="iv-topics")
+                        iv_n = gr.Slider(1, MAX_INTERVIEW_QUESTIONS, value=5, step=1,
+                                         label="题数 / Number of questions", elem_id="iv-n")
+                        iv_series = gr.Radio(SERIES_CHOICES, value="all", label="题库 / Series",
+                                             elem_id="iv-series")
+                        iv_start = gr.Button("开始面试 / Start", variant="primary", elem_id="iv-start")
+                    with gr.Column(scale=2):
+                        iv_question = gr.Markdown(MSG["interview_idle"], label="question", elem_id="iv-question")
+                        iv_answer = gr.Textbox(label="你的回答 / Your answer", lines=6, max_lines=14,
+                                               elem_id="iv-answer")
+                        with gr.Row():
+                            iv_submit = gr.Button("提交 / Submit", variant="primary", elem_id="iv-submit")
+                            iv_hint = gr.Button("💡 提示 / Hint", elem_id="iv-hint")
+                            iv_skip = gr.Button("⏭️ 跳过 / Skip", elem_id="iv-skip")
+                            iv_summary = gr.Button("📊 总结 / Summary", elem_id="iv-summary-btn")
+                        iv_feedback = gr.Markdown(label="feedback", elem_id="iv-feedback")
+                        iv_summary_md = gr.Markdown(label="summary", elem_id="iv-summary")
+
+            # ---------------------------------------------------------------- lookup
+            with gr.Tab("🔎 查题 / Lookup", id="lookup"):
+                with gr.Row():
+                    query = gr.Textbox(show_label=False, scale=6, elem_id="lookup-input",
+                                       placeholder="题号 Q73 / 73 / E5，或关键词：梯度累积、gradient accumulation")
+                    go = gr.Button("查找 Search", variant="primary", scale=1, min_width=110, elem_id="lookup-go")
+                pick = gr.Dropdown(handlers.question_choices(), value=None, label="浏览全部题目 / Browse all questions",
+                                   filterable=True, elem_id="lookup-pick")
+                result = gr.Markdown(label="result", elem_id="lookup-result")
+                with gr.Accordion("题目列表 / Question list by series", open=False):
+                    list_series = gr.Radio(SERIES_CHOICES, value="all", show_label=False)
+                    listing = gr.Markdown(handlers.browse("all"), label="questions")
+
+        # ---------------------------------------------------------------- events
+        chat_outputs = [chatbot, sources, turns, msg, answer_json]
+        chat_event = gr.on([msg.submit, send.click], handlers.chat, [msg, turns], chat_outputs, api_name="chat",
+                           concurrency_limit=llm_limit, concurrency_id="llm", show_progress="hidden")
+        # Clear also stops an answer still being written (its generator is closed, freeing the model)
+        clear.click(handlers.clear_chat, None, chat_outputs, api_name="chat_clear", cancels=[chat_event])
+
+        iv_outputs = [iv_question, iv_feedback, iv_summary_md, session, iv_answer]
+        iv_start.click(handlers.interview_start, [iv_topics, iv_n, iv_series, session], iv_outputs,
+                       api_name="interview_start")
+        gr.on([iv_submit.click], handlers.interview_answer, [iv_answer, session], iv_outputs,
+              api_name="interview_answer", concurrency_limit=llm_limit, concurrency_id="llm")
+        iv_hint.click(handlers.interview_hint, [session], iv_outputs, api_name="interview_hint")
+        iv_skip.click(handlers.interview_skip, [session], iv_outputs, api_name="interview_skip")
+        iv_summary.click(handlers.interview_summary, [session], iv_outputs, api_name="interview_summary")
+
+        gr.on([query.submit, go.click], handlers.lookup, [query], [result], api_name="lookup")
+        pick.input(handlers.lookup, [pick], [result], api_visibility="undocumented", api_name="lookup_pick")
+        list_series.change(handlers.browse, [list_series], [listing], api_name="browse")
+        demo.load(handlers.status_markdown, None, [status], api_name="status", queue=False)
+    return demo
+
+
+def theme():
+    import gradio as gr
+
+    return gr.themes.Soft(
+        primary_hue="orange", secondary_hue="amber", neutral_hue="slate",
+        # local fonts only: the app must work offline (the default theme pulls Google Fonts)
+        font=["system-ui", "-apple-system", "Segoe UI", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC",
+              "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Noto Sans Mono CJK SC", "monospace"],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    config = Config.from_env().apply_args(args)
+    if not config.kb_dir.is_dir():
+        print(f"error: knowledge-base folder not found: {config.kb_dir}", file=sys.stderr)
+        return 2
+    if config.llm_backend not in {"auto", "llamacpp", "transformers", "none"}:
+        print(f"error: unknown backend {config.llm_backend!r}: use auto, llamacpp, transformers or none",
+              file=sys.stderr)
+        return 2
+    try:
+        engine = load_engine(config)
+    except Exception as exc:  # noqa: BLE001 – a clear message instead of a traceback
+        logging.getLogger(__name__).debug("startup failed", exc_info=True)
+        print(f"error: could not open the index: {exc}", file=sys.stderr)
+        return 1
+
+    from chatbot.ui_handlers import Handlers
+
+    handlers = Handlers(engine)
+    demo = build_demo(handlers)
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    say(f"[3/3] web UI on http://{config.host}:{config.port}" + ("  (+ public share link)" if args.share else ""))
+    demo.launch(server_name=config.host, server_port=config.port, share=args.share, show_error=True,
+                theme=theme(), css=CSS, quiet=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""A real browser against `python app.py --backend none`: ask, see the sources and the cited answer.
+
+Needs the `playwright` Python package and a system Chromium at /usr/bin/chromium (no browser download);
+skipped with the reason otherwise. Screenshots go to artifacts/ (gitignored).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("KBCHAT_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+from tests.test_app_client import running_app  # noqa: E402
+
+TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url, wait_until="domcontentloaded")
+    page.wait_for_selector("#chat-input textarea")
+    yield page
+    context.close()
+
+
+def test_ask_see_sources_and_citations(page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.fill("#chat-input textarea", "如何在PyTorch中实现梯度累积？")
+    page.press("#chat-input textarea", "Enter")
+
+    page.wait_for_selector('#sources [id="src-Q73"]', state="attached")  # the sources panel
+    link = page.wait_for_selector('#chatbot a[href="#src-Q73"]')  # a citation in the answer
+    assert link.inner_text().strip() == "[Q73]"
+    assert "梯度累积" in page.inner_text("#sources")
+    assert "extractive mode" in page.inner_text("#status")
+    page.wait_for_timeout(500)  # let the last streamed chunk render
+    page.screenshot(path=str(ARTIFACTS / "browser_chat.png"))
+
+    # a citation jumps to its entry in the sources panel, in this tab
+    last = page.eval_on_selector_all('#chatbot a[href^="#src-"]', "els => els.map(e => e.getAttribute('href'))")[-1]
+    page.click(f'#chatbot a[href="{last}"]')
+    page.wait_for_timeout(500)
+    assert page.url.endswith(last)
+    box = page.eval_on_selector(f'#sources [id="{last[1:]}"]', "e => e.getBoundingClientRect().top")
+    assert 0 <= box <= page.viewport_size["height"]
+
+
+def test_html_in_the_question_is_not_executed(page):
+    page.fill("#chat-input textarea", '<img src=x onerror="window.__xss=1"> 梯度累积 <script>window.__xss=2</script>')
+    page.press("#chat-input textarea", "Enter")
+    page.wait_for_selector('#chatbot a[href^="#src-"]')
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__xss") is None
+    assert "<img src=x" in page.inner_text("#chatbot")  # shown as text instead
+
+
+def test_lookup_tab_opens_a_question(page):
+    page.get_by_role("tab", name="🔎 查题 / Lookup").click()
+    page.fill("#lookup-input textarea", "Q73")
+    page.press("#lookup-input textarea", "Enter")
+    page.wait_for_selector("#lookup-result h2")
+    assert "Q73" in page.inner_text("#lookup-result h2")
+    page.screenshot(path=str(ARTIFACTS / "browser_lookup.png"))
+
+
+def test_interview_tab_runs_a_question(page):
+    page.get_by_role("tab", name="🎯 模拟面试 / Mock interview").click()
+    page.click("#iv-start")
+    page.wait_for_selector("#iv-question h3")
+    page.fill("#iv-answer textarea", "使用 optimizer.zero_grad()、loss.backward() 和 optimizer.step() 训练模型。")
+    page.click("#iv-submit")
+    page.wait_for_selector("#iv-feedback details")
+    assert "/10" in page.inner_text("#iv-feedback")
+    page.screenshot(path=str(ARTIFACTS / "browser_interview.png"), full_page=True)
+

@@ -1,0 +1,55 @@
+"""Hybrid retrieval on the shipped knowledge base, and the quality thresholds on the labelled set."""
+import pytest
+
+from chatbot.evaluation import evaluate_retrieval, load_labelled
+from chatbot.retriever import EmptyQueryError
+
+
+def ids(hits):
+    return [h.question.id for h in hits]
+
+
+def test_chinese_query_finds_gradient_accumulation(retriever):
+    assert ids(retriever.search("梯度累积怎么做", 5))[0] == "Q73"
+
+
+def test_english_query_against_the_chinese_kb(retriever):
+    assert ids(retriever.search("how do I accumulate gradients over several batches", 5))[0] == "Q73"
+
+
+@pytest.mark.parametrize("identifier", ["load_state_dict", "zero_grad"])
+def test_code_identifiers_match(retriever, identifier):
+    hits = retriever.search(identifier, 5)
+    assert any(identifier in (h.question.answer + h.question.aliases) for h in hits[:3])
+
+
+def test_results_are_unique_questions_best_first(retriever):
+    hits = retriever.search("ResNet", 10)
+    assert len(ids(hits)) == len(set(ids(hits)))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_answered_twin_ranks_above_title_only_twins(retriever):
+    for query, answered, title_only in [("迁移学习", {"E18", "E19"}, {"Q17", "Q35", "Q45"}),
+                                        ("ResNet是什么", {"Q74"}, {"Q50"})]:
+        order = ids(retriever.search(query, 10))
+        best_answered = min(order.index(q) for q in answered if q in order)
+        assert all(order.index(q) > best_answered for q in title_only if q in order), order
+
+
+def test_typing_an_id_opens_that_question(retriever):
+    assert ids(retriever.search("Q27", 3))[0] == "Q27"
+    assert ids(retriever.search("e5", 3))[0] == "E5"
+
+
+def test_empty_query_is_an_error(retriever):
+    with pytest.raises(EmptyQueryError):
+        retriever.search("   ", 5)
+
+
+def test_quality_thresholds_on_the_labelled_set(retriever):
+    metrics = evaluate_retrieval(retriever, load_labelled())["metrics"]
+    assert len(load_labelled()) >= 150
+    for subset in ("all", "lang=zh", "lang=en"):
+        assert metrics[subset]["hit@5"] >= 0.95, (subset, metrics[subset])
+        assert metrics[subset]["hit@1"] >= 0.80, (subset, metrics[subset])
