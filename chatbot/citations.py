@@ -125,11 +125,12 @@ class CitationChecker:
 
     @staticmethod
     def _same_as_next(i: int, attached: dict[int, str], segments) -> bool:
-        """One marker per run: a sentence followed (same paragraph) by one citing the same id stays bare."""
+        """One marker per run: a sentence followed by one citing the same id stays bare (the marker
+        goes on the last sentence of the run), so an answer drawn from one passage is not peppered."""
         j = i + 1
-        while j < len(segments) and segments[j][0] == "sep" and "\n" not in segments[j][1]:
+        while j < len(segments) and segments[j][0] == "sep":
             j += 1
-        return j < len(segments) and segments[j][0] == "sentence" and attached.get(j) == attached[i]
+        return j < len(segments) and segments[j][0] != "sep" and attached.get(j) == attached[i]
 
     def _code_source(self, code: str, retrieved: list[str]) -> str | None:
         lines = {ln.strip() for ln in code.strip("`").split("\n") if len(ln.strip()) > 6}

@@ -296,6 +296,7 @@ def key_points(answer: str) -> list[str]:
 _GENERIC = frozenset(
     "pytorch torch 模型 使用 可以 通过 一种 进行 用于 我们 这个 这种 需要 能够 以及 其中 包括 一些 不同 非常 "
     "可能 实现 方法 从而 问题 过程 时候 之间 作用 应用 什么 如何 怎么 以便 更加 更好 例如 比如 如下 一样 "
+    "就是 也就是 主要 通常 一般 "
     "model python code implement application what difference differ advantage disadvantage common type "
     "used does its their".split()
 )
@@ -476,11 +477,16 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model=None
         to_points = clause_vecs @ point_vecs.T
         to_background = (clause_vecs @ bg_query[unrelated].T).max(axis=1)
         lead = to_points.max(axis=1) - to_background  # > 0: the clause is about a key point, not another topic
+        title_words = _keywords(question.title)
+        restated = [bool(words) and words <= title_words for words in map(_keywords, clauses)]
+        lead[np.array(restated, dtype=bool)] = -1.0  # a clause that only repeats the question supports nothing
         # cross-lingual cosines are compressed: an English clause may also support a second key point that is
         # (almost) as close as its nearest one, when the reference has more than three
         slack = 0.0 if language == "zh" else CROSS_LANGUAGE_SLACK
         supported: set[int] = set()
         for j, clause in enumerate(clauses):
+            if restated[j]:
+                continue
             wide = language != "zh" and len(points) > 3 and len(clause.split()) >= 6
             for k in np.argsort(-to_points[j])[:2 if wide else 1]:
                 if (to_points[j, k] > to_background[j] - slack

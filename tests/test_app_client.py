@@ -1,76 +1,7 @@
 """End to end: `python app.py --backend none` in a subprocess, driven through gradio_client."""
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-# The first start builds the index (1–2 min on a slow CPU); later starts reuse the cache.
-STARTUP_TIMEOUT_S = float(os.environ.get("KBCHAT_TEST_STARTUP_TIMEOUT", "900"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_app(*extra: str, timeout: float = STARTUP_TIMEOUT_S):
-    """Starts `python app.py` (default flags: --backend none) on a free port, waits until it answers HTTP,
-    yields its URL, then stops it."""
-    port = free_port()
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    log = tempfile.NamedTemporaryFile("w+", prefix="kbchat-app-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *(extra or ("--backend", "none"))],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-
-    def tail() -> str:
-        log.flush()
-        return Path(log.name).read_text(encoding="utf-8", errors="replace")[-3000:]
-
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode} before answering:\n{tail()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app.py did not answer within {timeout:.0f} s:\n{tail()}")
-            time.sleep(1)
-        yield url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        log.close()
-        os.unlink(log.name)
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
 
 
 @pytest.fixture()

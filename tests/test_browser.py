@@ -17,15 +17,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
-from tests.test_app_client import running_app  # noqa: E402
-
 TIMEOUT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
