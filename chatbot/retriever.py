@@ -112,10 +112,10 @@ class Retriever:
         for ranking in (dense, keyword):
             for rank, qid in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
                 fused[qid] += 1.0 / (self.rrf_k + rank + 1)
+        self._prefer_answered_twins(fused)
         exact = parse_question_id(query, self.questions)
         if exact:  # an id typed as the whole query is what the user wants first
             fused[exact] = max(fused.values(), default=0.0) + 1.0
-        self._prefer_answered_twins(fused)
         ranked = sorted(fused, key=lambda q: (-fused[q], q))[:top_k]
         return [
             Hit(self.questions[qid], fused[qid],
