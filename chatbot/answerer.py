@@ -16,7 +16,7 @@ from indexer.records import Hit
 
 log = logging.getLogger(__name__)
 
-LLM_PASSAGES = 3
+LLM_PASSAGES = 2
 
 TEXT = {
     "zh": {

@@ -15,15 +15,20 @@ TEXT = {
 }
 
 
-def _trim(answer: str, query_tokens: set[str]) -> str:
-    """Keeps the opening paragraph, the paragraphs that share words with the question, and the first code block."""
+def trim_to_query(answer: str, query: str, max_prose_chars: int = MAX_PROSE_CHARS,
+                  max_code_chars: int | None = None) -> str:
+    """Keeps the opening paragraph, the paragraphs that share words with the question, and the first
+    code block (whole, or left out when longer than `max_code_chars`)."""
+    query_tokens = set(tokenize(query))
     blocks = answer_blocks(answer)
     prose = [b for b in blocks if not b.startswith("```")]
     code = next((b for b in blocks if b.startswith("```")), "")
+    if max_code_chars is not None and len(code) > max_code_chars:
+        code = ""
     ranked = sorted(range(len(prose)), key=lambda i: (-len(set(tokenize(prose[i])) & query_tokens), i))
     keep, size = {0} if prose else set(), len(prose[0]) if prose else 0
     for i in ranked:
-        if i not in keep and size + len(prose[i]) <= MAX_PROSE_CHARS:
+        if i not in keep and size + len(prose[i]) <= max_prose_chars:
             keep.add(i)
             size += len(prose[i])
     text = "\n\n".join(prose[i] for i in sorted(keep))
@@ -32,7 +37,6 @@ def _trim(answer: str, query_tokens: set[str]) -> str:
 
 def extractive_answer(query: str, hits: list[Hit], language: str, max_passages: int = 2) -> tuple[str, list[str]]:
     """(Markdown answer, cited ids)."""
-    tokens = set(tokenize(query))
     text = TEXT[language]
     parts, cited = [text["intro"]], []
     answered = [h for h in hits if h.question.has_answer][:max_passages]
@@ -42,6 +46,6 @@ def extractive_answer(query: str, hits: list[Hit], language: str, max_passages: 
         cited.append(top.id)
     for h in answered:
         q = h.question
-        parts.append(f"**{q.id} {q.title}**\n\n{_trim(q.answer, tokens)}\n\n[{q.id}]")
+        parts.append(f"**{q.id} {q.title}**\n\n{trim_to_query(q.answer, query)}\n\n[{q.id}]")
         cited.append(q.id)
     return "\n\n".join(parts), cited

@@ -321,8 +321,7 @@ class Handlers:
         bar = "█" * int(round(grade.score)) + "░" * (10 - int(round(grade.score)))
         lines = [f"#### {question.id} · {escape_text(question.title)}",
                  f"### 得分 / score: **{grade.score:g}/10**  `{bar}`",
-                 f"<sub>语义相似度 / similarity {grade.similarity:.2f} · 要点覆盖 / coverage "
-                 f"{grade.coverage:.0%}</sub>", ""]
+                 f"<sub>要点覆盖 / coverage {grade.coverage:.0%}</sub>", ""]
         if grade.covered:
             lines.append("**✅ 答到的要点 / covered:** " + "；".join(escape_text(k) for k in grade.covered))
             lines.append("")
