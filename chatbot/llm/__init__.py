@@ -178,7 +178,7 @@ def _load_or_reason(config: "Config", progress: bool) -> ChatModel | ModelUnavai
             reason = reason[:297] + "..."
         failure = ModelUnavailable(f"{spec} ({backend}): {type(exc).__name__}: {reason}")
         failure.__cause__ = exc
-        log.warning("LLM load failed", exc_info=exc)
+        log.debug("LLM load failed", exc_info=exc)
         return failure
     log.info("loaded %s with %s on %s in %.1f s", spec, model.backend, model.device, time.monotonic() - t0)
     return model

@@ -223,7 +223,14 @@ def load(
     else:
         raise ValueError("give gguf or source")
     dtype = pick_dtype(dev)
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=local_only)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=local_only)
+    except OSError as exc:
+        if source is not None and not Path(source).is_dir():
+            hint = ("not in the local Hugging Face cache (set KBCHAT_ALLOW_DOWNLOAD=1 to download it once)"
+                    if local_only else "could not be downloaded")
+            raise ModelUnavailable(f"{name}: hub model {hint}") from exc
+        raise
     if not getattr(tokenizer, "chat_template", None):
         raise ModelUnavailable(f"{name}: the tokenizer has no chat template (not an instruct/chat model?)")
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, local_files_only=local_only)
