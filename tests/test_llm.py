@@ -14,7 +14,6 @@ from chatbot.llm import (
     load_chat_model,
     packaged,
     resolve_source,
-    unload_all,
 )
 from chatbot.llm.base import ChatModel
 from indexer.config import Config
@@ -67,14 +66,11 @@ def test_missing_part_package_names_the_pip_command(tmp_path, monkeypatch):
     assert cmd in str(err.value)
     assert not packaged.is_installed("ghost")
 
-    # the same reason comes out of load_chat_model, on one line
-    unload_all()
-    try:
-        with pytest.raises(ModelUnavailable) as err:
-            load_chat_model(Config(cache_dir=tmp_path, llm_model="ghost", llm_backend="auto"), progress=False)
-        assert cmd in str(err.value) and "\n" not in str(err.value)
-    finally:
-        unload_all()
+    # the same reason comes out of load_chat_model, on one line (the tmp cache dir keys this
+    # cached failure apart from the shared real model: no need to empty the model cache)
+    with pytest.raises(ModelUnavailable) as err:
+        load_chat_model(Config(cache_dir=tmp_path, llm_model="ghost", llm_backend="auto"), progress=False)
+    assert cmd in str(err.value) and "\n" not in str(err.value)
     assert not (tmp_path / "models" / "ghost.gguf").exists()
 
 
@@ -146,22 +142,17 @@ def test_registry_is_consistent():
 
 
 def test_backend_none_is_disabled(tmp_path):
-    unload_all()
     with pytest.raises(ModelUnavailable, match="^disabled$"):
         load_chat_model(Config(cache_dir=tmp_path, llm_backend="none"))
 
 
 def test_bad_backend_and_model_specs(tmp_path):
-    unload_all()
-    try:
-        with pytest.raises(ModelUnavailable, match="unknown LLM backend"):
-            load_chat_model(Config(cache_dir=tmp_path, llm_backend="vllm"))
-        with pytest.raises(ModelUnavailable, match="GGUF file not found"):
-            load_chat_model(Config(cache_dir=tmp_path, llm_model=str(tmp_path / "nope.gguf")))
-        with pytest.raises(ModelUnavailable, match="unknown model"):
-            load_chat_model(Config(cache_dir=tmp_path, llm_model="not a model"))
-    finally:
-        unload_all()
+    with pytest.raises(ModelUnavailable, match="unknown LLM backend"):
+        load_chat_model(Config(cache_dir=tmp_path, llm_backend="vllm"))
+    with pytest.raises(ModelUnavailable, match="GGUF file not found"):
+        load_chat_model(Config(cache_dir=tmp_path, llm_model=str(tmp_path / "nope.gguf")))
+    with pytest.raises(ModelUnavailable, match="unknown model"):
+        load_chat_model(Config(cache_dir=tmp_path, llm_model="not a model"))
     assert resolve_source("Qwen/Qwen2.5-0.5B-Instruct").kind == "hub"
     assert resolve_source(str(tmp_path)).kind == "folder"
 
@@ -170,13 +161,9 @@ def test_bad_backend_and_model_specs(tmp_path):
 def test_corrupt_gguf_file_becomes_one_line_reason(tmp_path):
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + b"\0" * 64)
-    unload_all()
-    try:
-        with pytest.raises(ModelUnavailable) as err:
-            load_chat_model(Config(cache_dir=tmp_path, llm_model=str(bad), llm_backend="llamacpp"))
-        assert "broken.gguf" in str(err.value) and "\n" not in str(err.value)
-    finally:
-        unload_all()
+    with pytest.raises(ModelUnavailable) as err:
+        load_chat_model(Config(cache_dir=tmp_path, llm_model=str(bad), llm_backend="llamacpp"))
+    assert "broken.gguf" in str(err.value) and "\n" not in str(err.value)
 
 
 # -- the real packaged 0.5B model --------------------------------------------------------------
