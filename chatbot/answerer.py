@@ -133,7 +133,7 @@ class Answerer:
         prefix = ""
         if prepared.title_only_id:
             top = prepared.hits[0].question
-            prefix = text["title_only"].format(qid=top.id, title=top.title) + "\n\n"
+            prefix = text["title_only"].format(qid=top.id, title=top.title) + f" [{top.id}]\n\n"
             yield prefix
         raw, first = "", None
         for piece in model.stream_chat(messages, max_new_tokens=self.engine.config.max_new_tokens):
@@ -146,7 +146,8 @@ class Answerer:
         final = prefix + cited.text
         if cited.uncited_sentences:
             final += text["uncited"]
-        answer = self._finish(prepared, final, cited.citations, "llm", started, first or time.perf_counter())
+        citations = list(dict.fromkeys(([prepared.title_only_id] if prepared.title_only_id else []) + cited.citations))
+        answer = self._finish(prepared, final, citations, "llm", started, first or time.perf_counter())
         answer.rejected_citations = cited.rejected
         answer.model = getattr(model, "name", "")
         yield answer
