@@ -17,7 +17,7 @@ import time
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
 
-from indexer.config import Config, add_config_flags  # noqa: E402
+from indexer.config import Config, add_config_flags, config_from_cli  # noqa: E402
 
 TITLE = "PyTorch 面试知识库助手 · PyTorch Interview KB Chat"
 
@@ -207,10 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    config = Config.from_env().apply_args(args)
-    if not config.kb_dir.is_dir():
-        print(f"error: knowledge-base folder not found: {config.kb_dir}", file=sys.stderr)
-        return 2
+    config = config_from_cli(args)
     if config.llm_backend not in {"auto", "llamacpp", "transformers", "none"}:
         print(f"error: unknown backend {config.llm_backend!r}: use auto, llamacpp, transformers or none",
               file=sys.stderr)

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from indexer.config import Config, add_config_flags
+from indexer.config import add_config_flags, config_from_cli
 
 
 def _print_json(obj) -> None:
@@ -177,8 +177,5 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from chatbot.engine import Engine
 
-    config = Config.from_env().apply_args(args)
-    if not config.kb_dir.is_dir():
-        print(f"error: knowledge-base folder not found: {config.kb_dir}", file=sys.stderr)
-        return 2
+    config = config_from_cli(args)
     return args.func(args, Engine(config))

@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from indexer.config import Config, add_config_flags
+from indexer.config import add_config_flags, config_from_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,10 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     add_config_flags(build, "kb_dir", "cache_dir", "embed_model", "device")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    config = Config.from_env().apply_args(args)
-    if not config.kb_dir.is_dir():
-        print(f"error: knowledge-base folder not found: {config.kb_dir}", file=sys.stderr)
-        return 2
+    config = config_from_cli(args)
     from indexer.build import build_index
 
     _, _, report = build_index(config, progress=True)

@@ -65,6 +65,17 @@ def _coerce(name: str, current, raw):
     return raw
 
 
+def config_from_cli(args: argparse.Namespace) -> Config:
+    """Defaults < env < flags; exits with status 2 and a clear message when the knowledge base is missing."""
+    import sys
+
+    config = Config.from_env().apply_args(args)
+    if not config.kb_dir.is_dir():
+        print(f"error: knowledge-base folder not found: {config.kb_dir}", file=sys.stderr)
+        raise SystemExit(2)
+    return config
+
+
 def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
     """Adds --kb, --cache-dir, ... flags; unset flags leave the env/default value alone."""
     help_ = {
