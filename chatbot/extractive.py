@@ -6,6 +6,7 @@ from indexer.keyword import tokenize
 from indexer.records import Hit
 
 MAX_PROSE_CHARS = 360
+SECOND_PASSAGE_GAP = 0.03
 
 TEXT = {
     "zh": {"intro": "知识库中最相关的内容（摘录，未经模型改写）：",
@@ -40,6 +41,8 @@ def extractive_answer(query: str, hits: list[Hit], language: str, max_passages: 
     text = TEXT[language]
     parts, cited = [text["intro"]], []
     answered = [h for h in hits if h.question.has_answer][:max_passages]
+    # A second passage only when it is nearly as close as the first: otherwise it is noise.
+    answered = [h for h in answered if h.dense_score >= answered[0].dense_score - SECOND_PASSAGE_GAP]
     top = hits[0].question if hits else None
     if top is not None and not top.has_answer:
         parts.append(f"**{top.id} {top.title}** — {text['title_only']} [{top.id}]")
