@@ -335,13 +335,19 @@ class Handlers:
                   safe_markdown(interview.reference_markdown(question)), "", "</details>"]
         return "\n".join(lines)
 
-    def interview_hint(self, session) -> tuple:
-        from chatbot import interview
-
+    def _not_running(self, session) -> tuple | None:
+        """The outputs that say so when there is no interview to act on, else None."""
         if session is None:
             return self._interview_outputs(None, MSG["no_interview"])
         if session.finished:
             return self._interview_outputs(session, MSG["interview_over"])
+        return None
+
+    def interview_hint(self, session) -> tuple:
+        from chatbot import interview
+
+        if (stopped := self._not_running(session)) is not None:
+            return stopped
         try:
             text = interview.hint(session)
         except Exception as exc:  # noqa: BLE001
@@ -352,10 +358,8 @@ class Handlers:
     def interview_skip(self, session) -> tuple:
         from chatbot import interview
 
-        if session is None:
-            return self._interview_outputs(None, MSG["no_interview"])
-        if session.finished:
-            return self._interview_outputs(session, MSG["interview_over"])
+        if (stopped := self._not_running(session)) is not None:
+            return stopped
         question = session.current().question
         try:
             interview.skip(session)

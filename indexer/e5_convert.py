@@ -564,6 +564,15 @@ def _write_configs(dest: Path, packed: Packed) -> None:
         },
     )
     pieces = packed.pieces
+    special_tokens = {
+        "bos_token": pieces[packed.bos],
+        "eos_token": pieces[packed.eos],
+        "sep_token": pieces[packed.eos],
+        "cls_token": pieces[packed.bos],
+        "unk_token": pieces[packed.unk],
+        "pad_token": pieces[packed.pad],
+        "mask_token": "<mask>",
+    }
     # Naming PreTrainedTokenizerFast keeps tokenizer.json exactly as built (an XLMRobertaTokenizer
     # class would rebuild the pipeline without the charsmap normaliser and drift on ？（）etc.).
     dump(
@@ -571,31 +580,14 @@ def _write_configs(dest: Path, packed: Packed) -> None:
         {
             "tokenizer_class": "PreTrainedTokenizerFast",
             "model_max_length": packed.MAXP,
-            "bos_token": pieces[packed.bos],
-            "eos_token": pieces[packed.eos],
-            "sep_token": pieces[packed.eos],
-            "cls_token": pieces[packed.bos],
-            "unk_token": pieces[packed.unk],
-            "pad_token": pieces[packed.pad],
-            "mask_token": "<mask>",
+            **special_tokens,
             "model_input_names": ["input_ids", "attention_mask"],
             "padding_side": "right",
             "truncation_side": "right",
             "clean_up_tokenization_spaces": False,
         },
     )
-    dump(
-        "special_tokens_map.json",
-        {
-            "bos_token": pieces[packed.bos],
-            "eos_token": pieces[packed.eos],
-            "sep_token": pieces[packed.eos],
-            "cls_token": pieces[packed.bos],
-            "unk_token": pieces[packed.unk],
-            "pad_token": pieces[packed.pad],
-            "mask_token": "<mask>",
-        },
-    )
+    dump("special_tokens_map.json", special_tokens)
     dump(
         "modules.json",
         [
