@@ -17,7 +17,7 @@ import time
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
 
-from indexer.config import Config, add_config_flags, config_from_cli  # noqa: E402
+from indexer.config import Config, add_config_flags, config_from_cli
 
 TITLE = "PyTorch 面试知识库助手 · PyTorch Interview KB Chat"
 
@@ -63,7 +63,7 @@ def say(text: str) -> None:
 
 def load_engine(config: Config):
     """Builds (first start) or opens the index and loads the LLM once; prints what is happening."""
-    from chatbot.engine import Engine
+    from chatbot.rag.engine import Engine
 
     say(f"[1/3] knowledge base: {config.kb_dir}")
     say(f"      index cache:    {config.cache_dir}")
@@ -81,7 +81,7 @@ def load_engine(config: Config):
         say("[2/3] language model disabled (backend none): answers are extractive")
     try:
         model = engine.chat_model()
-    except Exception as exc:  # noqa: BLE001 – Engine only catches ModelUnavailable; never die for the LLM
+    except Exception as exc:
         engine.llm_error = f"the language model failed to load: {exc.__class__.__name__}: {exc}"
         model = None
     if model is not None:
@@ -92,10 +92,12 @@ def load_engine(config: Config):
 
 
 def build_demo(handlers):
-    """The gr.Blocks app around `handlers` (a chatbot.ui_handlers.Handlers)."""
+    """The gr.Blocks app around `handlers` (a chatbot.ui.Handlers)."""
     import gradio as gr
 
-    from chatbot.ui_handlers import MAX_INTERVIEW_QUESTIONS, MSG, SERIES_CHOICES
+    from chatbot.ui.texts import MAX_INTERVIEW_QUESTIONS, MSG
+
+    series_choices = handlers.series_choices()
 
     llm_loaded = handlers.use_llm and handlers.engine.chat_model() is not None
     # One generation at a time (the model is shared and CPU-bound): queued users see their position.
@@ -134,13 +136,13 @@ def build_demo(handlers):
                 session = gr.State(None)
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=280):
-                        topic_keys = [key for _, key in handlers.topic_choices()]
-                        iv_topics = gr.CheckboxGroup(handlers.topic_choices(), value=topic_keys,
+                        topic_keys = [key for _, key in handlers.interview.topic_choices()]
+                        iv_topics = gr.CheckboxGroup(handlers.interview.topic_choices(), value=topic_keys,
                                                      label="主题 / Topics", info="不选 = 全部 / none ticked = all",
                                                      elem_id="iv-topics")
                         iv_n = gr.Slider(1, MAX_INTERVIEW_QUESTIONS, value=5, step=1,
                                          label="题数 / Number of questions", elem_id="iv-n")
-                        iv_series = gr.Radio(SERIES_CHOICES, value="all", label="题库 / Series",
+                        iv_series = gr.Radio(series_choices, value="all", label="题库 / Series",
                                              elem_id="iv-series")
                         iv_start = gr.Button("开始面试 / Start", variant="primary", elem_id="iv-start")
                     with gr.Column(scale=2):
@@ -161,32 +163,32 @@ def build_demo(handlers):
                     query = gr.Textbox(show_label=False, scale=6, elem_id="lookup-input",
                                        placeholder="题号 Q73 / 73 / E5，或关键词：梯度累积、gradient accumulation")
                     go = gr.Button("查找 Search", variant="primary", scale=1, min_width=110, elem_id="lookup-go")
-                pick = gr.Dropdown(handlers.question_choices(), value=None, label="浏览全部题目 / Browse all questions",
+                pick = gr.Dropdown(handlers.lookup.question_choices(), value=None, label="浏览全部题目 / Browse all questions",
                                    filterable=True, elem_id="lookup-pick")
                 result = gr.Markdown(label="result", elem_id="lookup-result")
                 with gr.Accordion("题目列表 / Question list by series", open=False):
-                    list_series = gr.Radio(SERIES_CHOICES, value="all", show_label=False)
-                    listing = gr.Markdown(handlers.browse("all"), label="questions")
+                    list_series = gr.Radio(series_choices, value="all", show_label=False)
+                    listing = gr.Markdown(handlers.lookup.browse("all"), label="questions")
 
         # ---------------------------------------------------------------- events
         chat_outputs = [chatbot, sources, turns, msg, answer_json]
-        chat_event = gr.on([msg.submit, send.click], handlers.chat, [msg, turns], chat_outputs, api_name="chat",
+        chat_event = gr.on([msg.submit, send.click], handlers.chat.ask, [msg, turns], chat_outputs, api_name="chat",
                            concurrency_limit=llm_limit, concurrency_id="llm", show_progress="hidden")
         # Clear also stops an answer still being written (its generator is closed, freeing the model)
-        clear.click(handlers.clear_chat, None, chat_outputs, api_name="chat_clear", cancels=[chat_event])
+        clear.click(handlers.chat.clear, None, chat_outputs, api_name="chat_clear", cancels=[chat_event])
 
         iv_outputs = [iv_question, iv_feedback, iv_summary_md, session, iv_answer]
-        iv_start.click(handlers.interview_start, [iv_topics, iv_n, iv_series, session], iv_outputs,
+        iv_start.click(handlers.interview.start, [iv_topics, iv_n, iv_series, session], iv_outputs,
                        api_name="interview_start")
-        gr.on([iv_submit.click], handlers.interview_answer, [iv_answer, session], iv_outputs,
+        gr.on([iv_submit.click], handlers.interview.answer, [iv_answer, session], iv_outputs,
               api_name="interview_answer", concurrency_limit=llm_limit, concurrency_id="llm")
-        iv_hint.click(handlers.interview_hint, [session], iv_outputs, api_name="interview_hint")
-        iv_skip.click(handlers.interview_skip, [session], iv_outputs, api_name="interview_skip")
-        iv_summary.click(handlers.interview_summary, [session], iv_outputs, api_name="interview_summary")
+        iv_hint.click(handlers.interview.hint, [session], iv_outputs, api_name="interview_hint")
+        iv_skip.click(handlers.interview.skip, [session], iv_outputs, api_name="interview_skip")
+        iv_summary.click(handlers.interview.summary, [session], iv_outputs, api_name="interview_summary")
 
-        gr.on([query.submit, go.click], handlers.lookup, [query], [result], api_name="lookup")
-        pick.input(handlers.lookup, [pick], [result], api_visibility="undocumented", api_name="lookup_pick")
-        list_series.change(handlers.browse, [list_series], [listing], api_name="browse")
+        gr.on([query.submit, go.click], handlers.lookup.lookup, [query], [result], api_name="lookup")
+        pick.input(handlers.lookup.lookup, [pick], [result], api_visibility="undocumented", api_name="lookup_pick")
+        list_series.change(handlers.lookup.browse, [list_series], [listing], api_name="browse")
         demo.load(handlers.status_markdown, None, [status], api_name="status", queue=False)
     return demo
 
@@ -214,12 +216,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         engine = load_engine(config)
-    except Exception as exc:  # noqa: BLE001 – a clear message instead of a traceback
+    except Exception as exc:
         logging.getLogger(__name__).debug("startup failed", exc_info=True)
         print(f"error: could not open the index: {exc}", file=sys.stderr)
         return 1
 
-    from chatbot.ui_handlers import Handlers
+    from chatbot.ui import Handlers
 
     handlers = Handlers(engine)
     demo = build_demo(handlers)

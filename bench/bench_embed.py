@@ -1,8 +1,8 @@
 """Embedding benchmark: conversion, load, throughput, latency. Prints figures, asserts nothing.
 
-    python bench/bench_embed.py                   # e5-small: cold conversion into a temp cache, then the rest
-    python bench/bench_embed.py --no-convert      # reuse the converted model in the configured cache
-    python bench/bench_embed.py --spec use-m      # another embedder (no conversion step)
+    python -m bench.bench_embed                   # e5-small: cold conversion into a temp cache, then the rest
+    python -m bench.bench_embed --no-convert      # reuse the converted model in the configured cache
+    python -m bench.bench_embed --spec use-m      # another embedder (no conversion step)
 """
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from indexer.config import REPO_ROOT, Config  # noqa: E402
+from indexer.config import REPO_ROOT, Config
 
 SHORT_QUERIES = [
     "梯度累积", "gradient accumulation", "什么是GAN？", "如何冻结层", "torch.no_grad的作用",
@@ -50,8 +48,8 @@ def fresh_process_load(spec: str, cache: Path) -> float | None:
     """Seconds for a new Python process to import everything and load the model."""
     code = (
         "import time; t=time.perf_counter();"
-        "from pathlib import Path; from indexer.embedder import Embedder;"
-        f"e=Embedder({spec!r}, Path({str(cache)!r}), 'cpu'); e.encode_queries(['x']);"
+        "from pathlib import Path; from indexer.models import create_embedder;"
+        f"e=create_embedder({spec!r}, Path({str(cache)!r}), 'cpu'); e.encode_queries(['x']);"
         "print(time.perf_counter()-t)"
     )
     try:
@@ -84,7 +82,7 @@ def main() -> None:
     tmp_cache = None
     cache = args.cache_dir or Config.from_env().cache_dir
     if args.spec == "e5-small" and not args.no_convert:
-        from indexer.e5_convert import ensure_e5_model
+        from indexer.models.e5.convert import ensure_e5_model
 
         tmp_cache = Path(tempfile.mkdtemp(prefix="kbchat-bench-"))
         cache = tmp_cache
@@ -98,10 +96,10 @@ def main() -> None:
         print(f"ensure_e5_model (already converted): {(time.perf_counter() - t0) * 1000:.1f} ms")
 
     try:
-        from indexer.embedder import Embedder
+        from indexer.models import create_embedder
 
         t0 = time.perf_counter()
-        emb = Embedder(args.spec, cache, "cpu")
+        emb = create_embedder(args.spec, cache, "cpu")
         print(f"warm load in-process (libraries already imported): {time.perf_counter() - t0:.2f} s  "
               f"[{emb.name}, dim {emb.dim}, torch threads {torch.get_num_threads()}]")
         fresh = fresh_process_load(args.spec, cache)
@@ -136,7 +134,7 @@ def main() -> None:
 
         cur = torch.get_num_threads()
         alt = 1 if cur > 1 else min(os.cpu_count() or 1, 8)
-        if emb._st is not None and alt != cur:
+        if hasattr(emb, "model") and emb.device == "cpu" and alt != cur:
             torch.set_num_threads(alt)
             lat_alt = []
             for i in range(args.latency_runs):

@@ -1,8 +1,8 @@
 """LLM speed (and an optional answer-quality probe) for each installed backend x packaged model.
 
-    python bench/bench_llm.py                      # table: TTFT, tokens/s, peak RSS
-    python bench/bench_llm.py --quality            # + 7 grounded zh/en questions per model
-    python bench/bench_llm.py --backends llamacpp --models qwen-0.5b --max-new-tokens 100
+    python -m bench.bench_llm                      # table: TTFT, tokens/s, peak RSS
+    python -m bench.bench_llm --quality            # + 7 grounded zh/en questions per model
+    python -m bench.bench_llm --backends llamacpp --models qwen-0.5b --max-new-tokens 100
 
 Each backend x model runs in its own subprocess so that peak RSS is its own. The prompt is
 a realistic grounded one: a system prompt, two Chinese knowledge-base passages (~600
@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 KB_FILE = REPO / "kb" / "main_series_answers_071-080.md"
 
@@ -67,10 +66,10 @@ def generic_messages(question: str, numbers: tuple[int, ...]) -> list[dict[str, 
 
 
 def project_messages(question: str, numbers: tuple[int, ...]) -> list[dict[str, str]] | None:
-    """The chatbot's own prompt (chatbot.prompts), when its API is as expected."""
+    """The chatbot's own prompt (chatbot.rag.prompts), when its API is as expected."""
     try:
-        from chatbot.language import detect_language
-        from chatbot.prompts import build_messages
+        from chatbot.rag.language import detect_language
+        from chatbot.rag.prompts import build_messages
         from indexer.records import Question
     except ImportError:
         return None
@@ -78,7 +77,7 @@ def project_messages(question: str, numbers: tuple[int, ...]) -> list[dict[str, 
     passages = [Question(id=f"Q{n}", series="main", number=n, title=sec[n][0], answer=sec[n][1]) for n in numbers]
     try:
         return build_messages(question, passages, detect_language(question))
-    except Exception:  # noqa: BLE001 - prompt API drifted: skip this variant
+    except Exception:
         return None
 
 
@@ -111,7 +110,7 @@ def timed_stream(model, messages, max_new_tokens: int) -> dict:
 
 
 def worker(backend: str, model_name: str, device: str, max_new_tokens: int, runs: int, quality: bool) -> dict:
-    from chatbot.llm import ModelUnavailable, load_chat_model
+    from chatbot.llm.registry import ModelUnavailable, load_chat_model
     from indexer.config import Config
 
     cfg = Config.from_env()
@@ -163,7 +162,7 @@ def _torch_threads() -> int | None:
 
 
 def quality_probe(model, max_new_tokens: int) -> list[dict]:
-    from chatbot.language import answer_language_ok, detect_language
+    from chatbot.rag.language import answer_language_ok, detect_language
 
     rows = []
     for q, nums in QUESTIONS:
@@ -178,7 +177,7 @@ def quality_probe(model, max_new_tokens: int) -> list[dict]:
 
 
 def _installed_backends() -> list[str]:
-    from chatbot.llm import available_backends
+    from chatbot.llm.registry import available_backends
 
     return available_backends()
 
@@ -206,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     if args.worker:
-        res = worker(*args.worker, args.device, args.max_new_tokens, args.runs, args.quality)
+        backend, model_name = args.worker
+        res = worker(backend, model_name, args.device, args.max_new_tokens, args.runs, args.quality)
         print("RESULT " + json.dumps(res, ensure_ascii=False), flush=True)
         return 0
 
@@ -223,11 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     for backend in backends:
         for model in models:
             print(f"== {backend} × {model} …", file=sys.stderr, flush=True)
-            cmd = [sys.executable, __file__, "--worker", backend, model, "--device", args.device,
+            cmd = [sys.executable, "-m", "bench.bench_llm", "--worker", backend, model, "--device", args.device,
                    "--max-new-tokens", str(args.max_new_tokens), "--runs", str(args.runs)]
             if args.quality:
                 cmd.append("--quality")
-            proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+            proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO)
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
             res = json.loads(line[7:]) if line else {"backend": backend, "model": model,
                                                       "error": f"worker exited {proc.returncode}"}

@@ -1,7 +1,7 @@
 """Index build time (cold and warm) and search latency, printed as a Markdown table.
 
-    python bench/bench_retrieval.py            # shipped KB + 10k and 100k synthetic chunks
-    python bench/bench_retrieval.py --no-synthetic
+    python -m bench.bench_retrieval            # shipped KB + 10k and 100k synthetic chunks
+    python -m bench.bench_retrieval --no-synthetic
 
 Figures are printed, never asserted: these machines are noisy.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -17,15 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from chatbot.evaluation import load_labelled  # noqa: E402
-from chatbot.retriever import Retriever  # noqa: E402
-from indexer.build import KnowledgeIndex, build_index, open_index  # noqa: E402
-from indexer.config import Config  # noqa: E402
-from indexer.embedder import load_embedder  # noqa: E402
-from indexer.keyword import BM25Index, tokenize  # noqa: E402
-from indexer.store import make_faiss  # noqa: E402
+from chatbot.eval.retrieval import load_labelled
+from chatbot.rag.retriever import Retriever
+from indexer.config import Config
+from indexer.index.build import KnowledgeIndex, build_index, open_index
+from indexer.index.keyword import BM25Index, tokenize
+from indexer.index.store import make_faiss
+from indexer.models import load_embedder
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

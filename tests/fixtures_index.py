@@ -13,7 +13,7 @@ def config():
 
 @pytest.fixture(scope="session")
 def engine(config, embedder):
-    from chatbot.engine import Engine
+    from chatbot.rag.engine import Engine
 
     eng = Engine(config)
     eng.index  # noqa: B018 – build or load once

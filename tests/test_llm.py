@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.llm import (
+from chatbot.llm.base import ChatModel
+from chatbot.llm.registry import (
     ModelUnavailable,
     available_backends,
     load_chat_model,
     packaged,
     resolve_source,
 )
-from chatbot.llm.base import ChatModel
 from indexer.config import Config
 
 # -- packaged models with fake parts (never touches the real cache) --------------------------

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from indexer.config import REPO_ROOT
-from indexer.parser import parse_kb
+from indexer.kb.parser import parse_kb
 
 KB = REPO_ROOT / "kb"
 

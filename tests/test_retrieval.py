@@ -1,8 +1,8 @@
 """Hybrid retrieval on the shipped knowledge base, and the quality thresholds on the labelled set."""
 import pytest
 
-from chatbot.evaluation import evaluate_retrieval, load_labelled
-from chatbot.retriever import EmptyQueryError
+from chatbot.eval.retrieval import evaluate_retrieval, load_labelled
+from indexer.errors import EmptyQueryError
 
 
 def ids(hits):

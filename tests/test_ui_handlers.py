@@ -3,8 +3,10 @@ import re
 
 import pytest
 
-from chatbot.followup import Turn
-from chatbot.rendering import (
+from chatbot.rag.engine import Engine
+from chatbot.rag.followup import Turn
+from chatbot.ui import Handlers
+from chatbot.ui.rendering import (
     answer_markdown,
     escape_text,
     link_citations,
@@ -12,7 +14,8 @@ from chatbot.rendering import (
     safe_markdown,
     sources_markdown,
 )
-from chatbot.ui_handlers import MSG, Handlers
+from chatbot.ui.texts import MSG
+from tests.fakes import ScriptedModel
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +24,7 @@ def handlers(engine):
 
 
 def run_chat(handlers, message, turns=None):
-    return list(handlers.chat(message, turns))
+    return list(handlers.chat.ask(message, turns))
 
 
 def last_assistant(messages):
@@ -71,8 +74,9 @@ def test_question_markdown_with_code_and_title_only_badge(engine):
     q73 = engine.index.questions["Q73"]
     md = question_markdown(q73, engine.index.kb.series_titles)
     assert "Q73" in md and "梯度累积" in md and "仅题目" not in md
-    if q73.code_blocks:
-        assert "```" in md
+    e3 = engine.index.questions["E3"]  # an answer with code: the fence is shown verbatim
+    assert e3.code_blocks
+    assert f"```{e3.code_blocks[0].language}\n{e3.code_blocks[0].code}" in question_markdown(e3)
     title_only = next(q for q in engine.index.questions.values() if not q.has_answer)
     md = question_markdown(title_only)
     assert title_only.id in md and "仅题目 / title only" in md
@@ -140,7 +144,7 @@ def test_chat_too_long_question_is_refused_politely(handlers):
 
 def test_chat_refusal_shows_empty_sources(engine):
     # the refusal threshold is the answerer's business (see test_answerer); here: how the UI shows one
-    from chatbot.answerer import Answerer
+    from chatbot.rag.answerer import Answerer
 
     strict = Handlers(engine, answerer=Answerer(engine, refusal_margin=1.0))
     messages, sources, turns, _, info = run_chat(strict, "红烧肉怎么做才好吃？", [])[-1]
@@ -161,27 +165,19 @@ def test_chat_state_is_not_shared_between_sessions(handlers):
 
 
 def test_clear_resets_everything(handlers):
-    messages, sources, turns, textbox, info = handlers.clear_chat()
+    messages, sources, turns, textbox, info = handlers.chat.clear()
     assert messages == [] and turns == [] and textbox == "" and info is None and "Sources" in sources
 
 
-class _FakeModel:
-    name, backend, device, context_length = "fakellm", "fake", "cpu", 4096
-
-    def stream_chat(self, messages, *, max_new_tokens, temperature=0.0):
-        for piece in ["梯度累积", "是把多个小批量的梯度", "累加后再更新参数", "，从而用较小显存模拟大批量。"]:
-            yield piece
+GRAD_ACCUM_PIECES = ["梯度累积", "是把多个小批量的梯度", "累加后再更新参数", "，从而用较小显存模拟大批量。"]
 
 
-class _BrokenModel(_FakeModel):
-    def stream_chat(self, messages, *, max_new_tokens, temperature=0.0):
-        yield "部分"
-        raise RuntimeError("out of memory")
+def handlers_with_model(engine, model):
+    return Handlers(Engine(engine.config, index=engine.index, chat_model=model))
 
 
-def test_chat_streams_model_tokens_after_sources(engine, monkeypatch):
-    monkeypatch.setattr(engine, "chat_model", lambda: _FakeModel())
-    h = Handlers(engine)
+def test_chat_streams_model_tokens_after_sources(engine):
+    h = handlers_with_model(engine, ScriptedModel(GRAD_ACCUM_PIECES))
     assert "fakellm" in h.model_status() and "cpu" in h.model_status()
     events = run_chat(h, "如何在PyTorch中实现梯度累积？", [])
     answers = [last_assistant(e[0]) for e in events]
@@ -193,16 +189,17 @@ def test_chat_streams_model_tokens_after_sources(engine, monkeypatch):
     assert "fakellm" in events[-1][1]  # footer under the sources
 
 
-def test_chat_survives_a_model_crash(engine, monkeypatch):
-    monkeypatch.setattr(engine, "chat_model", lambda: _BrokenModel())
-    messages, sources, turns, _, info = run_chat(Handlers(engine), "如何在PyTorch中实现梯度累积？", [])[-1]
+def test_chat_survives_a_model_crash(engine):
+    broken = ScriptedModel(["部分"], error=RuntimeError("out of memory"))
+    messages, sources, turns, _, info = run_chat(handlers_with_model(engine, broken), "如何在PyTorch中实现梯度累积？",
+                                                 [])[-1]
     assert info["mode"] == "extractive"  # the answerer falls back; the user still gets an answer
     assert "Q73" in info["citations"]
 
 
 def test_chat_never_raises_when_retrieval_fails(engine, monkeypatch):
     h = Handlers(engine)
-    monkeypatch.setattr(h.answerer, "prepare", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("index gone")))
+    monkeypatch.setattr(h.chat.answerer, "prepare", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("index gone")))
     messages, sources, turns, _, info = run_chat(h, "梯度累积", [])[-1]
     assert "index gone" in last_assistant(messages) and turns == [] and info is None
 
@@ -212,46 +209,46 @@ def test_chat_never_raises_when_retrieval_fails(engine, monkeypatch):
 
 @pytest.mark.parametrize("query", ["Q73", "q73", "73", " Q 73 "])
 def test_lookup_by_id_opens_that_question(handlers, query):
-    md = handlers.lookup(query)
+    md = handlers.lookup.lookup(query)
     assert md.startswith("## Q73 ") and "梯度累积" in md
 
 
 def test_lookup_interview_series_id(handlers):
-    assert handlers.lookup("e5").startswith("## E5 ")
+    assert handlers.lookup.lookup("e5").startswith("## E5 ")
 
 
 @pytest.mark.parametrize("query", ["Q999", "E99", "500"])
 def test_lookup_unknown_id_is_a_clear_message(handlers, query):
-    md = handlers.lookup(query)
+    md = handlers.lookup.lookup(query)
     assert "没有编号为" in md and "Q1–Q100" in md
 
 
 @pytest.mark.parametrize("query", ["", "   ", None])
 def test_lookup_empty(handlers, query):
-    assert handlers.lookup(query) == MSG["lookup_empty"]
+    assert handlers.lookup.lookup(query) == MSG["lookup_empty"]
 
 
 def test_lookup_keywords_lists_matches_with_answers_and_code(handlers):
-    md = handlers.lookup("梯度累积")
+    md = handlers.lookup.lookup("梯度累积")
     assert md.startswith("#### ")  # a results header, not a single question
     ids = re.findall(r"^### ([QE]\d+) ", md, re.M)
     assert ids[0] == "Q73" and len(ids) == 5
-    assert "```" in handlers.lookup("保存和加载模型 save load model")
+    assert "```" in handlers.lookup.lookup("保存和加载模型 save load model")
 
 
 def test_lookup_escapes_the_query(handlers):
-    assert "<script" not in handlers.lookup("<script>alert(1)</script>")
+    assert "<script" not in handlers.lookup.lookup("<script>alert(1)</script>")
 
 
 def test_browse_lists_every_question_by_series(handlers, engine):
-    md = handlers.browse("all")
+    md = handlers.lookup.browse("all")
     for qid in ("Q1", "Q100", "E1", "E31"):
         assert f"**{qid}**" in md
     assert "仅题目" in md
-    main = handlers.browse("main")
+    main = handlers.lookup.browse("main")
     assert "**Q1**" in main and "**E1**" not in main
-    assert "unknown series" in handlers.browse("nope")
-    choices = handlers.question_choices()
+    assert "unknown series" in handlers.lookup.browse("nope")
+    choices = handlers.lookup.question_choices()
     assert len(choices) == len(engine.index.questions) and ("Q73" in dict((v, k) for k, v in choices))
 
 
@@ -259,46 +256,46 @@ def test_browse_lists_every_question_by_series(handlers, engine):
 
 
 def test_interview_full_run_to_summary(handlers):
-    question, feedback, summary, session, box = handlers.interview_start(["training_optimisation"], 2, "all", None)
+    question, feedback, summary, session, box = handlers.interview.start(["training_optimisation"], 2, "all", None)
     assert session is not None and len(session.items) == 2
     assert "1/2" in question and session.items[0].question.id in question
     assert "```" not in question  # the reference answer is not shown while the question is open
 
-    question, feedback, summary, session, box = handlers.interview_hint(session)
+    question, feedback, summary, session, box = handlers.interview.hint(session)
     assert "提示" in feedback and "1/2" in question
 
     first = session.items[0].question
-    question, feedback, summary, session, box = handlers.interview_answer(first.answer[:300], session)
+    question, feedback, summary, session, box = handlers.interview.answer(first.answer[:300], session)
     assert re.search(r"score: \*\*\d+(\.\d)?/10\*\*", feedback)
     assert "参考答案" in feedback and box == ""
     assert "2/2" in question and summary == ""
 
-    question, feedback, summary, session, box = handlers.interview_skip(session)
+    question, feedback, summary, session, box = handlers.interview.skip(session)
     assert "已跳过" in feedback and session.finished
     assert "面试总结" in summary and "跳过" in summary  # the summary appears when the last question is done
 
-    question, feedback, summary, session, box = handlers.interview_answer("more", session)
+    question, feedback, summary, session, box = handlers.interview.answer("more", session)
     assert "已经结束" in feedback
 
 
 def test_interview_summary_on_demand(handlers):
-    session = handlers.interview_start([], 3, "interview", None)[3]
+    session = handlers.interview.start([], 3, "interview", None)[3]
     assert all(item.question.id.startswith("E") for item in session.items)
-    summary = handlers.interview_summary(session)[2]
+    summary = handlers.interview.summary(session)[2]
     assert "面试总结" in summary and "未作答" in summary
 
 
 def test_interview_answer_without_interview(handlers):
-    question, feedback, summary, session, box = handlers.interview_answer("my answer", None)
+    question, feedback, summary, session, box = handlers.interview.answer("my answer", None)
     assert feedback == MSG["no_interview"] and session is None and box == "my answer"
-    assert handlers.interview_hint(None)[1] == MSG["no_interview"]
-    assert handlers.interview_skip(None)[1] == MSG["no_interview"]
-    assert handlers.interview_summary(None)[1] == MSG["no_interview"]
+    assert handlers.interview.hint(None)[1] == MSG["no_interview"]
+    assert handlers.interview.skip(None)[1] == MSG["no_interview"]
+    assert handlers.interview.summary(None)[1] == MSG["no_interview"]
 
 
 def test_interview_empty_answer_keeps_the_question(handlers):
-    session = handlers.interview_start([], 1, "all", None)[3]
-    question, feedback, summary, session2, box = handlers.interview_answer("   ", session)
+    session = handlers.interview.start([], 1, "all", None)[3]
+    question, feedback, summary, session2, box = handlers.interview.answer("   ", session)
     assert "请先写下" in feedback and session2.position == 0
 
 
@@ -309,17 +306,17 @@ def test_interview_empty_answer_keeps_the_question(handlers):
     ([], 3, "nope", "unknown series"),
 ])
 def test_interview_start_bad_input_is_a_message(handlers, topics, n, series, expected):
-    question, feedback, summary, session, box = handlers.interview_start(topics, n, series, None)
+    question, feedback, summary, session, box = handlers.interview.start(topics, n, series, None)
     assert expected in feedback and session is None
 
 
 def test_interview_bad_start_keeps_the_running_session(handlers):
-    running = handlers.interview_start([], 2, "all", None)[3]
-    out = handlers.interview_start(["no_such_topic"], 2, "all", running)
+    running = handlers.interview.start([], 2, "all", None)[3]
+    out = handlers.interview.start(["no_such_topic"], 2, "all", running)
     assert out[3] is running and "1/2" in out[0]
 
 
 def test_interview_topic_choices_cover_all_topics(handlers):
-    from chatbot.topics import TOPICS
+    from chatbot.interview.topics import TOPICS
 
-    assert [key for _, key in handlers.topic_choices()] == list(TOPICS)
+    assert [key for _, key in handlers.interview.topic_choices()] == list(TOPICS)

@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import abc
 import threading
+import time
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
+from indexer.errors import ModelUnavailable
+
+__all__ = ["BaseChatModel", "ChatModel", "Message", "ModelUnavailable"]
+
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
-
-
-class ModelUnavailable(Exception):
-    """The LLM cannot be used; ``str(exc)`` is a one-line reason fit to show a user.
-
-    Callers are expected to catch it and fall back to an extractive (no-LLM) answer.
-    """
 
 
 @runtime_checkable
@@ -56,6 +54,16 @@ class BaseChatModel(abc.ABC):
         self.device = device
         self.context_length = context_length
         self._lock = threading.Lock()
+        self._waiting = 0  # requests waiting for or holding the lock: background work yields to them
+        self._count_lock = threading.Lock()
+        self.last_used = time.monotonic()
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    def idle_seconds(self) -> float:
+        return 0.0 if self._waiting else time.monotonic() - self.last_used
 
     def stream_chat(
         self, messages: list[Message], *, max_new_tokens: int, temperature: float = 0.0
@@ -68,8 +76,15 @@ class BaseChatModel(abc.ABC):
         return self._locked_stream(list(messages), max_new_tokens, float(temperature))
 
     def _locked_stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
-        with self._lock:
-            yield from self._stream(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+        with self._count_lock:
+            self._waiting += 1
+        try:
+            with self._lock:
+                yield from self._stream(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+        finally:
+            with self._count_lock:
+                self._waiting -= 1
+            self.last_used = time.monotonic()
 
     def chat(self, messages: list[Message], *, max_new_tokens: int, temperature: float = 0.0) -> str:
         """Convenience: the whole reply as one string."""

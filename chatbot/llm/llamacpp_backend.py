@@ -12,9 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable
+from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
+from indexer.runtime import resolve_device
 
 N_CTX = 4096
+# Part of every prefix-state key: bump when the way prompts are rendered or evaluated changes.
+PROMPT_STATE_VERSION = 1
 
 
 def physical_cores() -> int:
@@ -52,7 +58,7 @@ def gpu_offload_supported() -> bool:
         return False
     try:
         return bool(llama_supports_gpu_offload())
-    except Exception:  # noqa: BLE001 - an odd build: treat as CPU-only
+    except Exception:
         return False
 
 
@@ -61,55 +67,137 @@ def nvidia_gpu_present() -> bool:
     return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidia0")
 
 
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if gpu_offload_supported() and nvidia_gpu_present() else "cpu"
-    if device == "cuda" and not gpu_offload_supported():
-        raise ModelUnavailable(
-            "device 'cuda' requested but this llama-cpp-python build has no GPU support "
-            '(rebuild with CMAKE_ARGS="-DGGML_CUDA=on", or use --device cpu / --backend transformers)'
-        )
-    if device not in {"cpu", "cuda"}:
-        raise ModelUnavailable(f"unknown device {device!r} (use auto, cpu or cuda)")
-    return device
+def gpu_usable() -> bool:
+    return gpu_offload_supported() and nvidia_gpu_present()
+
+
+_CUDA_HINT = (" (this llama-cpp-python build needs GPU support: rebuild with CMAKE_ARGS=\"-DGGML_CUDA=on\", "
+              "or use --device cpu / --backend transformers)")
+
+
+PREFIX_CHUNK = 128  # prefix tokens evaluated per step: always the same split, so a state is bitwise reproducible
+PREFIX_MARGIN = 2  # tokens left off the rendered prefix, so a merge across its end can never differ
 
 
 class LlamaCppChatModel(BaseChatModel):
-    """``reuse_prefix=False`` (default) re-evaluates every prompt from scratch: llama-cpp-python's
-    prefix cache evaluates a shared prefix in different batches, which changes the float
-    results enough to flip greedy near-ties, so the same question could get a different
-    answer depending on what was asked before. Grounded prompts share little beyond the
-    system message, so the cache saves well under a second here."""
+    """With a `PrefixStateStore`, the rendered system message of each prompt (rules + grounding passages) is a
+    cached prefix: its KV state is restored instead of evaluated, so only the history and the question are
+    evaluated per request. The prefix is always evaluated the same way (from a reset context, in chunks of
+    PREFIX_CHUNK), and the rest in one call, so an answer does not depend on whether the state was cached
+    (llama-cpp-python's own prefix reuse splits evaluation differently from call to call, which flips
+    greedy near-ties). Without a store every prompt is evaluated from scratch."""
 
-    def __init__(self, name: str, llm: Any, device: str, gguf: Path, *, reuse_prefix: bool = False) -> None:
+    def __init__(self, name: str, llm: Any, device: str, gguf: Path, *,
+                 states: PrefixStateStore | None = None) -> None:
         super().__init__(name, "llamacpp", device, int(llm.n_ctx()))
         self.llm = llm
         self.gguf = gguf
         self.n_threads = int(llm.context_params.n_threads)
-        self.reuse_prefix = reuse_prefix
+        self.states = states
+        self._model_id = f"{gguf.name}:{gguf.stat().st_size}:{PROMPT_STATE_VERSION}:{self.context_length}"
+        self._formatter = _formatter(llm)
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    # ------------------------------------------------------------------ prompt and prefix
+    def render(self, messages: list[Message]) -> tuple[list[int], int, list[str]]:
+        """(prompt tokens, length of the cacheable prefix or 0, stop strings)."""
+        rendered = self._formatter(messages=messages)
+        tokens = self.llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=False, special=True)
+        stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
+        n = self._prefix_tokens(messages, tokens)
+        return tokens, n, stop
+
+    def _prefix_tokens(self, messages: list[Message], tokens: list[int]) -> int:
+        if self.states is None or len(messages) < 2 or messages[0]["role"] != "system":
+            return 0
+        # the system turn as rendered before any user turn: the common start of two prompts that differ after it
+        a = self._formatter(messages=[messages[0], {"role": "user", "content": "a"}]).prompt
+        b = self._formatter(messages=[messages[0], {"role": "user", "content": "b"}]).prompt
+        common = os.path.commonprefix([a, b])
+        prefix = self.llm.tokenize(common.encode("utf-8"), add_bos=False, special=True)[:-PREFIX_MARGIN]
+        if len(prefix) < 16 or tokens[:len(prefix)] != prefix:
+            return 0
+        return len(prefix)
+
+    def _restore_or_build(self, prefix: list[int], *, abort: Any = None) -> bool:
+        """Leaves the context holding exactly `prefix`; False when `abort()` asked to stop while building."""
+        assert self.states is not None
+        key = state_key(self._model_id, prefix)
+        state = self.states.get(key)
+        if state is not None and list(state.tokens) == prefix:
+            self._load(state)
+            return True
+        self.llm.reset()
+        for i in range(0, len(prefix), PREFIX_CHUNK):
+            if abort is not None and abort():
+                self.llm.reset()
+                return False
+            self.llm.eval(prefix[i:i + PREFIX_CHUNK])
+        self.states.put(key, self._snapshot())
+        return True
+
+    def _snapshot(self) -> PrefixState:
+        import ctypes
+
+        import llama_cpp
+
+        ctx = self.llm._ctx.ctx
+        size = llama_cpp.llama_state_get_size(ctx)
+        buf = (ctypes.c_uint8 * int(size))()
+        n = llama_cpp.llama_state_get_data(ctx, buf, size)
+        return PrefixState(np.array(self.llm.input_ids[: self.llm.n_tokens], dtype=np.int32), bytes(buf[: int(n)]))
+
+    def _load(self, state: PrefixState) -> None:
+        import ctypes
+
+        import llama_cpp
+
+        self.llm.reset()
+        buf = (ctypes.c_uint8 * len(state.data)).from_buffer_copy(state.data)
+        if llama_cpp.llama_state_set_data(self.llm._ctx.ctx, buf, len(state.data)) != len(state.data):
+            raise RuntimeError("could not restore a saved prompt state")
+        n = len(state.tokens)
+        self.llm.input_ids[:n] = state.tokens
+        self.llm.n_tokens = n
+
+    def warm(self, messages: list[Message]) -> bool:
+        """Builds and stores the prefix state of `messages` when no user is waiting (never blocks a user:
+        gives up at once when the model is busy, and stops between chunks when a request arrives).
+        True when the state is there afterwards."""
+        if self.states is None:
+            return False
+        tokens, n, _ = self.render(messages)
+        if n == 0:
+            return False
+        if state_key(self._model_id, tokens[:n]) in self.states:
+            return True
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            return self._restore_or_build(tokens[:n], abort=lambda: self.waiting > 0)
+        finally:
+            self._lock.release()
+
+    # ------------------------------------------------------------------ generation
     def _stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
         sampling: dict[str, Any] = {"temperature": temperature}  # 0 -> greedy sampler
         if temperature > 0:
             sampling.update(top_p=0.8, top_k=20)
-        # max_tokens beyond the context is clipped by llama-cpp-python; an over-long prompt
-        # raises ValueError("Requested tokens (...) exceed context window ...") on first next().
-        if not self.reuse_prefix:
+        tokens, n_prefix, stop = self.render(messages)
+        if len(tokens) + 1 >= self.context_length:
+            raise ValueError(f"Requested tokens ({len(tokens)}) exceed context window of {self.context_length}")
+        if n_prefix:
+            self._restore_or_build(tokens[:n_prefix])
+        else:
             self.llm.reset()  # deterministic: no KV-cache reuse from the previous request
-        stream = self.llm.create_chat_completion(
-            messages=messages,
-            max_tokens=max_new_tokens,
-            repeat_penalty=1.0,
-            stream=True,
-            **sampling,
+        stream = self.llm.create_completion(
+            prompt=tokens, max_tokens=max_new_tokens, repeat_penalty=1.0, stream=True, stop=stop, **sampling,
         )
         try:
             for chunk in stream:
-                choices = chunk.get("choices") or [{}]
-                piece = (choices[0].get("delta") or {}).get("content")
+                piece = ((chunk.get("choices") or [{}])[0]).get("text")
                 if piece:
                     yield piece
         finally:
@@ -118,12 +206,29 @@ class LlamaCppChatModel(BaseChatModel):
                 close()  # consumer stopped early: end llama.cpp's generator now
 
 
-def load(name: str, gguf: Path, *, device: str = "auto", n_ctx: int = N_CTX) -> LlamaCppChatModel:
+def _formatter(llm: Any) -> Any:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ModelUnavailable("the GGUF has no chat template")
+
+    def token_text(key: str) -> str:
+        tid = llm.metadata.get(key)
+        return llm._model.token_get_text(int(tid)) if tid is not None else ""
+
+    return Jinja2ChatFormatter(template=template, eos_token=token_text("tokenizer.ggml.eos_token_id"),
+                               bos_token=token_text("tokenizer.ggml.bos_token_id"),
+                               stop_token_ids=[llm.token_eos()])
+
+
+def load(name: str, gguf: Path, *, device: str = "auto", n_ctx: int = N_CTX,
+         states: PrefixStateStore | None = None) -> LlamaCppChatModel:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
         raise ModelUnavailable(f"llama.cpp backend needs llama-cpp-python ({exc})") from None
-    dev = resolve_device(device)
+    dev = resolve_device(device, cuda_available=gpu_usable, cuda_hint=_CUDA_HINT)
     threads = physical_cores()
     llm = Llama(
         model_path=str(gguf),
@@ -134,6 +239,6 @@ def load(name: str, gguf: Path, *, device: str = "auto", n_ctx: int = N_CTX) -> 
         seed=0,
         verbose=False,
     )
-    if not llm.metadata.get("tokenizer.chat_template") and llm.chat_format in (None, "llama-2"):
+    if not llm.metadata.get("tokenizer.chat_template"):
         raise ModelUnavailable(f"{name}: {Path(gguf).name} has no chat template")
-    return LlamaCppChatModel(name, llm, dev, Path(gguf))
+    return LlamaCppChatModel(name, llm, dev, Path(gguf), states=states)

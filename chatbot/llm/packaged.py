@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from chatbot.llm.base import ModelUnavailable
+from indexer.errors import ModelUnavailable, PartMissing
+from indexer.runtime import atomic_file, progress_bar, write_text_atomic
 
 _CHUNK = 4 << 20
 
@@ -108,15 +108,6 @@ def get(name: str) -> PackagedModel:
 
 def gguf_path(name: str, cache_dir: Path) -> Path:
     return Path(cache_dir).expanduser() / "models" / f"{name}.gguf"
-
-
-class PartMissing(LookupError):
-    """A part package is not installed, or not at the pinned version."""
-
-    def __init__(self, package: str, installed: str | None) -> None:
-        super().__init__(package if installed is None else f"{package} is {installed}")
-        self.package = package
-        self.installed = installed
 
 
 def locate_part(package: str, version: str) -> Path:
@@ -245,35 +236,29 @@ def _assemble(spec: PackagedModel, parts: list[Path], target: Path, progress: bo
             f"{spec.name}: not enough disk space in {target.parent} "
             f"({free / 1e9:.2f} GB free, {total / 1e9:.2f} GB needed)"
         )
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     whole = hashlib.sha256()
     part_hashes: list[str] = []
-    bar = _progress_bar(total, f"assembling {spec.name}", progress)
+    bar = progress_bar(total, f"assembling {spec.name}", progress, unit="B", unit_scale=True, unit_divisor=1024)
     try:
-        with open(tmp, "wb") as out:
-            for p in parts:
-                h = hashlib.sha256()
-                with open(p, "rb") as f:
-                    while chunk := f.read(_CHUNK):
-                        out.write(chunk)
-                        whole.update(chunk)
-                        h.update(chunk)
-                        if bar is not None:
+        with atomic_file(target) as tmp:
+            with open(tmp, "wb") as out:
+                for p in parts:
+                    h = hashlib.sha256()
+                    with open(p, "rb") as f:
+                        while chunk := f.read(_CHUNK):
+                            out.write(chunk)
+                            whole.update(chunk)
+                            h.update(chunk)
                             bar.update(len(chunk))
-                part_hashes.append(h.hexdigest())
-            out.flush()
-            os.fsync(out.fileno())
-        if whole.hexdigest() != spec.sha256:
-            raise ModelUnavailable(_mismatch_message(spec, parts, sizes, part_hashes, whole.hexdigest()))
-        os.replace(tmp, target)
+                    part_hashes.append(h.hexdigest())
+                out.flush()
+                os.fsync(out.fileno())
+            if whole.hexdigest() != spec.sha256:
+                raise ModelUnavailable(_mismatch_message(spec, parts, sizes, part_hashes, whole.hexdigest()))
     finally:
-        if bar is not None:
-            bar.close()
-        tmp.unlink(missing_ok=True)
+        bar.close()
     stamp = {"sha256": spec.sha256, "file": _file_sig(target), "parts": [[str(p), *_file_sig(p)] for p in parts]}
-    stamp_tmp = _stamp_path(target).with_suffix(f".{os.getpid()}.tmp")
-    stamp_tmp.write_text(json.dumps(stamp))
-    os.replace(stamp_tmp, _stamp_path(target))
+    write_text_atomic(_stamp_path(target), json.dumps(stamp))
 
 
 def _mismatch_message(
@@ -315,14 +300,3 @@ def _record_mismatch(package: str, path: Path, digest_hex: str) -> bool:
             want = base64.urlsafe_b64decode(f.hash.value + "=" * (-len(f.hash.value) % 4)).hex()
             return want != digest_hex
     return False
-
-
-def _progress_bar(total: int, desc: str, enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        print(f"{desc} ({total / 1e6:.0f} MB)…", file=sys.stderr)
-        return None
-    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, file=sys.stderr)

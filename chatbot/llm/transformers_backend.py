@@ -8,8 +8,6 @@ Needs torch, transformers, gguf and accelerate (transformers refuses GGUF withou
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
 import threading
 import time
@@ -18,21 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable
+from indexer.runtime import allow_download, atomic_dir, resolve_device
 
 CONTEXT_LENGTH = 4096  # same budget as the llama.cpp backend, so prompts behave alike
 _MARKER = "kbchat-converted.json"
-
-
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ModelUnavailable("device 'cuda' requested but torch sees no CUDA GPU")
-    if device not in {"cpu", "cuda"}:
-        raise ModelUnavailable(f"unknown device {device!r} (use auto, cpu or cuda)")
-    return device
 
 
 def cpu_has_native_bf16() -> bool:
@@ -94,20 +81,18 @@ def convert_gguf(gguf: Path, out_dir: Path, *, progress: bool = True) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.{os.getpid()}.{threading.get_ident()}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     t0 = time.monotonic()
     say(f"Converting {gguf.name} to a transformers checkpoint in {out_dir} (one time; about a minute per 0.5B "
         "parameters on a small CPU, several GB of RAM)…")
-    try:
+    with atomic_dir(out_dir, already_done=lambda d: converted_dir_valid(gguf, d)) as tmp:
         say("  [1/3] reading the tokenizer and chat template from the GGUF…")
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         say("  [2/3] dequantizing the weights…")
         # float32 is what the GGUF loader dequantizes to anyway (asking for bf16 only adds a
         # warning). Stored in bf16: half the disk, and loading it as fp32 is exact.
-        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+        model: Any = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
+                                                          dtype=torch.float32)
         model.to(torch.bfloat16)
         # The GGUF quantizer marks the model "quantized, not serializable" although the weights
         # are plain dequantized tensors by now; drop it so save_pretrained writes safetensors.
@@ -118,16 +103,7 @@ def convert_gguf(gguf: Path, out_dir: Path, *, progress: bool = True) -> Path:
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
         del model
-        (tmp / _MARKER).write_text(json.dumps(_gguf_signature(gguf)))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)  # stale conversion (other GGUF or transformers major)
-        try:
-            os.replace(tmp, out_dir)
-        except OSError:
-            if not converted_dir_valid(gguf, out_dir):  # lost a race against another process?
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        (tmp / _MARKER).write_text(json.dumps(_gguf_signature(gguf)))  # written last: marks a complete folder
     say(f"  converted in {time.monotonic() - t0:.0f} s")
     return out_dir
 
@@ -161,7 +137,7 @@ class TransformersChatModel(BaseChatModel):
         stop = threading.Event()
 
         class _StopOnEvent(StoppingCriteria):
-            def __call__(self, ids, scores, **kwargs):  # noqa: ANN001
+            def __call__(self, ids, scores, **kwargs):
                 return torch.full((ids.shape[0],), stop.is_set(), dtype=torch.bool, device=ids.device)
 
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
@@ -218,8 +194,7 @@ def load(
 ) -> TransformersChatModel:
     """Loads ``gguf`` (converted into ``converted_dir`` first) or ``source`` (HF folder / hub id)."""
     try:
-        import torch
-        import transformers  # noqa: F401
+        import torch  # noqa: F401 - checked here so the message names both packages
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:
         raise ModelUnavailable(f"transformers backend needs torch and transformers ({exc})") from None
@@ -237,7 +212,7 @@ def load(
     elif source is not None:
         folder = source
         # a hub id is looked up in the local HF cache only, unless downloads are allowed
-        local_only = Path(source).is_dir() or os.environ.get("KBCHAT_ALLOW_DOWNLOAD") != "1"
+        local_only = Path(source).is_dir() or not allow_download()
     else:
         raise ValueError("give gguf or source")
     dtype = pick_dtype(dev)
@@ -251,7 +226,7 @@ def load(
         raise
     if not getattr(tokenizer, "chat_template", None):
         raise ModelUnavailable(f"{name}: the tokenizer has no chat template (not an instruct/chat model?)")
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, local_files_only=local_only)
+    model: Any = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, local_files_only=local_only)
     model.to(dev)
     model.eval()
     return TransformersChatModel(name, model, tokenizer, dev)

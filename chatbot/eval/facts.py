@@ -1,0 +1,143 @@
+"""Correctness of answers: key facts stated, known false claims made, degenerate answers, and how often a
+citation the checker accepts is really supported (eval/facts_questions.jsonl, eval/citation_pairs.jsonl).
+
+A fact counts as stated when any of its regular expressions matches the answer (case-insensitive); the
+patterns cover Chinese and English surface forms and, where code is asked for, the API names. A false claim
+is a pattern for a statement that is wrong (e.g. "eval() stops the forward pass")."""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chatbot.rag.degenerate import diagnose, title_texts
+from indexer.config import REPO_ROOT
+
+FACTS_SET = REPO_ROOT / "eval" / "facts_questions.jsonl"
+CITATION_PAIRS = REPO_ROOT / "eval" / "citation_pairs.jsonl"
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+
+    def stated_in(self, text: str) -> bool:
+        return any(p.search(text) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class FactQuestion:
+    id: str
+    question: str
+    lang: str
+    asks_code: bool
+    expected_ids: tuple[str, ...]
+    facts: tuple[Fact, ...]
+    false_claims: tuple[re.Pattern[str], ...]
+
+    def check(self, answer: str) -> tuple[list[str], list[str]]:
+        """(names of the facts the answer states, false-claim patterns it matches)."""
+        stated = [f.name for f in self.facts if f.stated_in(answer)]
+        false = [p.pattern for p in self.false_claims if p.search(answer)]
+        return stated, false
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+def load_fact_questions(path: Path = FACTS_SET) -> list[FactQuestion]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        out.append(FactQuestion(
+            raw["id"], raw["q"], raw["lang"], bool(raw.get("asks_code")), tuple(raw.get("expected_ids", [])),
+            tuple(Fact(f["name"], tuple(_compile(p) for p in f["any"])) for f in raw["facts"]),
+            tuple(_compile(p) for p in raw.get("false_claims", [])),
+        ))
+    return out
+
+
+def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limit: int = 0) -> dict:
+    from chatbot.rag.answerer import Answerer
+
+    answerer = Answerer(engine)
+    titles = title_texts(engine.index.questions.values())
+    rows: list[dict[str, Any]] = []
+    for item in load_fact_questions(path)[: limit or None]:
+        a = answerer.answer(item.question, use_llm=use_llm)
+        stated, false = item.check(a.text)
+        passages = [h.question for h in a.sources]
+        final_problem = diagnose(a.text, item.question, a.language, passages, titles) if a.mode == "llm" else None
+        rows.append({
+            "id": item.id, "question": item.question, "lang": item.lang, "asks_code": item.asks_code,
+            "mode": a.mode, "facts": len(item.facts), "stated": stated,
+            "missing": [f.name for f in item.facts if f.name not in stated], "false_claims": false,
+            "degenerate": final_problem.problem if final_problem else "", "repaired": a.repaired,
+            "cites_expected": bool(set(a.citations) & set(item.expected_ids)), "citations": a.citations,
+            "first_token_ms": a.first_token_ms, "total_ms": a.total_ms, "answer": a.text,
+        })
+    n = len(rows) or 1
+    model = engine.chat_model() if use_llm else None
+    summary = {
+        "model": model.name if model is not None else "extractive",
+        "questions": len(rows),
+        "fact_recall": sum(len(r["stated"]) for r in rows) / max(1, sum(r["facts"] for r in rows)),
+        "answers_with_false_claim": sum(bool(r["false_claims"]) for r in rows) / n,
+        "degenerate_answers": sum(bool(r["degenerate"]) for r in rows),
+        "repaired_by_retry": sum(bool(r["repaired"]) and r["mode"] == "llm" for r in rows),
+        "fell_back_to_extractive": sum(bool(r["repaired"]) and r["mode"] == "extractive" for r in rows),
+        "answers_citing_an_expected_id": sum(r["cites_expected"] for r in rows) / n,
+        "first_token_ms_p50": statistics.median([r["first_token_ms"] for r in rows]) if rows else 0.0,
+        "total_ms_p50": statistics.median([r["total_ms"] for r in rows]) if rows else 0.0,
+    }
+    pairs = citation_precision(engine)
+    if pairs:
+        summary.update(pairs)
+    return {"summary": summary, "rows": rows}
+
+
+def citation_precision(engine, path: Path = CITATION_PAIRS) -> dict:
+    """Over labelled (sentence, passage id, supported) pairs taken from real model outputs: of the pairs the
+    citation checker accepts, the share that are really supported; and of the supported ones, the share
+    it accepts."""
+    if not path.is_file():
+        return {}
+    from chatbot.rag.citations import CitationChecker
+
+    pairs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    checker = CitationChecker(engine.index)
+    accepted = [bool(checker.support([p["sentence"]], [p["qid"]])[0, 0] >= 0) for p in pairs]
+    true_pos = sum(a and p["supported"] for a, p in zip(accepted, pairs))
+    supported = sum(p["supported"] for p in pairs)
+    return {
+        "citation_pairs": len(pairs),
+        "citation_precision": true_pos / max(1, sum(accepted)),
+        "citation_recall": true_pos / max(1, supported),
+    }
+
+
+def format_facts_report(report: dict, *, show: bool = False) -> str:
+    s = report["summary"]
+    lines = [f"{k:<32} {v:.3f}" if isinstance(v, float) else f"{k:<32} {v}" for k, v in s.items()]
+    bad = [r for r in report["rows"] if r["missing"] or r["false_claims"] or r["degenerate"]]
+    if bad:
+        lines.append("\nanswers to look at:")
+        for r in bad:
+            what = []
+            if r["missing"]:
+                what.append("missing: " + "; ".join(r["missing"]))
+            if r["false_claims"]:
+                what.append(f"false claims: {len(r['false_claims'])}")
+            if r["degenerate"]:
+                what.append("degenerate: " + r["degenerate"])
+            lines.append(f"  {r['id']} [{r['mode']}] {r['question']}\n      " + " | ".join(what))
+            if show:
+                lines.append("      " + r["answer"].replace("\n", "\n      "))
+    return "\n".join(lines)

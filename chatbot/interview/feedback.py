@@ -1,0 +1,61 @@
+"""Feedback on a graded answer, composed by code from the grade (so it always agrees with the score)."""
+from __future__ import annotations
+
+from indexer.records import Question
+
+TEXT = {
+    "zh": {
+        "empty": "未作答：没有可评分的内容，本题得 0 分。",
+        "good": "回答很好，与参考答案高度一致。",
+        "fair": "回答基本正确，但还不够完整。",
+        "weak": "回答与参考答案差距较大。",
+        "stats": "（覆盖参考答案要点 {n_cov}/{n}）",
+        "missing": "可以补充的要点：",
+        "all_covered": "参考答案的要点都已覆盖。",
+        "covered": "答到的要点：",
+        "wrong": "有误的说法：“{quote}”",
+        "other_topic": "这个回答讲的是另一个概念，没有回答本题。",
+        "reference": "参考答案见 [{qid}]。",
+        "graded_by_llm": "（评分方式：由本地语言模型逐条判断要点）",
+        "graded_by_embedding": "（评分方式：向量相似度与关键词，未使用语言模型）",
+    },
+    "en": {
+        "empty": "No answer given: nothing to grade, so this question scores 0.",
+        "good": "Good answer: it closely matches the reference.",
+        "fair": "Partly right, but incomplete.",
+        "weak": "The answer is far from the reference.",
+        "stats": " (key points of the reference covered: {n_cov}/{n})",
+        "missing": "Key points to add (quoted from the Chinese reference):",
+        "all_covered": "All key points of the reference are covered.",
+        "covered": "Key points covered:",
+        "wrong": "Incorrect statement: “{quote}”",
+        "other_topic": "This answer is about a different concept and does not answer the question.",
+        "reference": "The reference answer is [{qid}].",
+        "graded_by_llm": "(Graded by the local language model, key point by key point.)",
+        "graded_by_embedding": "(Graded by embedding similarity and keywords; no language model was used.)",
+    },
+}
+
+
+def compose_feedback(score: float, points: list[str], covered: list[str], missing: list[str], wrong: str,
+                     other_topic: bool, question: Question, language: str, graded_by: str) -> str:
+    """What the candidate reads: a verdict, the points covered and missing, any wrong statement, where the
+    reference is, and which grader decided — in the answer's language."""
+    t = TEXT[language]
+    verdict = t["good"] if score >= 7.5 else t["fair"] if score >= 4 else t["weak"]
+    lines = [verdict + t["stats"].format(n_cov=len(covered), n=len(points))]
+    if other_topic:
+        lines.append(t["other_topic"])
+    if wrong:
+        lines.append(t["wrong"].format(quote=wrong))
+    if covered:
+        lines.append(t["covered"])
+        lines.extend(f"- {p}" for p in covered[:5])
+    if missing:
+        lines.append(t["missing"])
+        lines.extend(f"- {p}" for p in missing[:5])
+    elif points:
+        lines.append(t["all_covered"])
+    lines.append(t["reference"].format(qid=question.id))
+    lines.append(t["graded_by_llm"] if graded_by == "llm" else t["graded_by_embedding"])
+    return "\n".join(lines)

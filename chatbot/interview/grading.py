@@ -1,0 +1,310 @@
+"""Mock interviews: draw answered questions, grade the user's answers against the reference, summarise.
+
+Everything here is plain data (dataclasses holding `Question`s and strings), so a session can be
+deep-copied and kept in a UI state object; the embedder and the chat model are passed into the
+functions that need them and never stored.
+
+Grading (`grade_answer`) is done by code, with the e5 embedder; the LLM, when given, only words the feedback.
+* similarity – cosine between the user's answer (e5 "query:") and the reference (e5 "passage:"). e5 cosines
+  are compressed (an unrelated Chinese answer still reaches ~0.85, an English paraphrase of the Chinese
+  reference only ~0.83), so the score never compares them with fixed thresholds. Instead:
+* relevance (0–1) – how far the answer rises above a same-model baseline: its similarity to the reference
+  minus its best similarity to BACKGROUND (one-line statements about other PyTorch topics, the line on the
+  question's own topic left out); or the answer's clauses sitting closer to a key point than to any
+  background line; or English title/keyword tokens of the question (`Question.aliases`) in the answer.
+* coverage (0–1) – share of the reference's key points (`key_points`) covered: a key point is covered when
+  some clause of the answer is nearer to it than to every other key point and every background line, or
+  when at least half of its own keywords (question-title and generic words excluded) occur in the answer.
+  Clauses that only repeat the question cover nothing.
+* score = 10 × (0.3 × relevance + 0.7 × coverage credit), where the credit is coverage ÷ 0.75 (capped at 1;
+  plain coverage for references with ≤ 3 key points) and counts half for an answer judged irrelevant.
+
+Calibration figures (e5-small, 13 questions, Chinese and English answers) are in tests/test_interview.py.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from chatbot.interview.feedback import TEXT, compose_feedback
+from chatbot.interview.judge import judge
+from chatbot.interview.keypoints import key_points
+from chatbot.llm.base import ChatModel
+from chatbot.rag.language import detect_language
+from indexer.index.keyword import tokenize
+from indexer.records import Question
+from indexer.text import CJK, CJK_RUN, answer_blocks, is_code_block, strip_code
+
+log = logging.getLogger(__name__)
+
+GradedBy = Literal["llm", "embedding"]
+# With the LLM judge: an answer that states something false, or talks about another concept, cannot pass.
+WRONG_CAP = 3.0
+OTHER_TOPIC_CAP = 1.0
+
+# --- calibration (multilingual-e5-small; figures in tests/test_interview.py) -------------------------------
+# e5 cosines are compressed (unrelated Chinese texts still reach ~0.85) and drop by ~0.08 across languages,
+# so raw cosines are never compared with fixed thresholds. The answer is compared with the reference and,
+# as a same-language baseline, with BACKGROUND – one-line statements about other PyTorch topics:
+#   relevance = how far the answer/reference cosine rises above the answer's best background cosine;
+#   a clause of the answer supports the key point it is closest to when that beats every background line.
+RELEVANCE_LOW = -0.01  # margin (reference cosine - best background cosine) that counts as unrelated
+RELEVANCE_HIGH = 0.03  # ... and as clearly about this question
+RELATED_BACKGROUND = 0.01  # background lines within this of the best match to the title share its topic: left out
+CROSS_LANGUAGE_SLACK = 0.01  # English answers vs. the Chinese reference: cross-lingual cosines are compressed
+COVERAGE_FULL = 0.75  # with more than 3 key points, covering this share earns the full coverage part
+SECOND_POINT_WITHIN = 0.015  # English clauses: a second key point this close to the nearest also counts
+CLAUSE_LEAD_FULL = 0.02  # a clause this much closer to a key point than to any background line: relevant
+ALIAS_HITS_FULL = 4  # distinct English title/keyword tokens in the answer that make it clearly relevant
+KEYWORD_SHARE = 0.5  # share of a key point's own keywords that must appear in the answer (or all of a name's)
+RELEVANCE_WEIGHT = 0.3  # score = 10 * (RELEVANCE_WEIGHT * relevance + (1 - RELEVANCE_WEIGHT) * coverage credit)
+
+
+BACKGROUND = (
+    "张量是多维数组，可以在GPU上运算，支持自动求导。",
+    "autograd 根据计算图用链式法则自动计算梯度。",
+    "优化器根据梯度更新模型参数，例如SGD和Adam。",
+    "损失函数衡量模型预测值与真实值之间的差异。",
+    "学习率调度器在训练过程中动态调整学习率。",
+    "Dropout 在训练时随机丢弃神经元，防止过拟合。",
+    "批归一化对每层的输入做标准化，使训练更稳定。",
+    "卷积神经网络通过卷积和池化提取图像特征。",
+    "ResNet 通过残差连接解决深层网络的梯度消失问题。",
+    "VGG 使用堆叠的3x3卷积层构建很深的网络。",
+    "循环神经网络通过隐藏状态处理序列数据。",
+    "LSTM 使用门控机制缓解长序列的梯度消失。",
+    "Transformer 基于自注意力机制，广泛用于机器翻译等NLP任务。",
+    "词向量把单词映射到连续的向量空间中。",
+    "生成对抗网络由生成器和判别器对抗训练。",
+    "变分自编码器把输入编码到潜在空间再解码重建。",
+    "DataLoader 按批次加载数据，支持打乱和多进程。",
+    "数据增强通过随机翻转、旋转等变换增加数据多样性。",
+    "使用 torch.save 和 load_state_dict 保存和加载模型参数。",
+    "模型部署把训练好的模型放到生产环境中进行推理。",
+    "量化把模型权重从浮点数转换为低精度整数以加速推理。",
+    "知识蒸馏让小的学生模型学习大的教师模型的输出。",
+    "数据并行把一个批次拆分到多个GPU上同时计算。",
+    "迁移学习在预训练模型的基础上针对新任务进行微调。",
+    "模型评估在测试集上计算准确率等指标。",
+    "梯度累积在多个小批量上累加梯度后再更新一次参数。",
+    "nn.Module 是所有神经网络模块的基类，需要实现 forward 方法。",
+    "强化学习中智能体通过与环境交互获得奖励来学习策略。",
+    "图神经网络在图结构数据的节点和边上进行信息传递。",
+    "多任务学习让多个任务共享底层特征表示。",
+    "混合精度训练使用半精度浮点数减少显存并加速训练。",
+    "正则化在损失中加入权重惩罚项来防止过拟合。",
+    "今天天气很好，我们去公园散步吧。",
+    "我不知道，不清楚。",
+)
+
+
+@dataclass
+class Grade:
+    score: float  # 0–10, one decimal
+    similarity: float  # cosine between the answer and the reference
+    coverage: float  # share of key points covered, 0–1
+    key_points: list[str]
+    covered: list[str]
+    missing: list[str]
+    feedback: str
+    graded_by: GradedBy
+    wrong: str = ""  # a false statement the judge quoted from the answer
+    other_topic: bool = False
+    seconds: float = 0.0
+
+    @property
+    def llm_feedback(self) -> bool:
+        return self.graded_by == "llm"
+
+    def to_json(self) -> dict:
+        return {"score": self.score, "covered": self.covered, "missing": self.missing,
+                "wrong": [self.wrong] if self.wrong else [], "other_topic": self.other_topic,
+                "feedback": self.feedback, "graded_by": self.graded_by, "coverage": self.coverage,
+                "seconds": round(self.seconds, 2)}
+
+
+# ------------------------------------------------------------------------------------------ grading
+_GENERIC = frozenset(
+    "pytorch torch 模型 使用 可以 通过 一种 进行 用于 我们 这个 这种 需要 能够 以及 其中 包括 一些 不同 非常 "
+    "可能 实现 方法 从而 问题 过程 时候 之间 作用 应用 什么 如何 怎么 以便 更加 更好 例如 比如 如下 一样 "
+    "就是 也就是 主要 通常 一般 "
+    "model python code implement application what difference differ advantage disadvantage common type "
+    "used does its their".split()
+)
+
+
+def _keywords(text: str) -> set[str]:
+    """Distinctive tokens of `text`: tokenize() minus stray CJK bigrams, single characters and generic words."""
+    tokens = set(tokenize(text))
+    if CJK.search(text):
+        import jieba  # already initialised by tokenize()
+
+        words = {w for run in CJK_RUN.findall(text) for w in jieba.lcut_for_search(run)}
+        bigrams = {run[i:i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1)}
+        tokens -= bigrams - words
+    return {t for t in tokens if len(t) > 1 and t not in _GENERIC}
+
+
+def _keyword_hit(point_keywords: set[str], answer_tokens: set[str], answer_text: str) -> float:
+    if not point_keywords:
+        return 0.0
+    hits = sum(1 for k in point_keywords if k in answer_tokens or (CJK.search(k) and k in answer_text))
+    return hits / len(point_keywords)
+
+
+_PARENTHESIS = re.compile(r"[（(]([^（()）]+)[)）]")
+
+
+def _alternatives(point: str) -> list[str]:
+    """Ways to name a key point: the point itself, its label ("Huber Loss：用于回归问题…" -> "Huber Loss") and the
+    names a parenthesis glosses ("均方误差（Mean Squared Error，MSE）" -> "均方误差", "Mean Squared Error", "MSE")."""
+    alternatives = [point]
+    label = re.split(r"[：:]", point, maxsplit=1)[0]
+    if label != point and len(label) <= 30:
+        alternatives.append(label)
+    for base in list(alternatives):
+        inner = [m.group(1) for m in _PARENTHESIS.finditer(base)]
+        if inner:
+            alternatives.append(_PARENTHESIS.sub(" ", base))
+            alternatives.extend(part for text in inner for part in re.split(r"[，,、/]", text) if part.strip())
+    return list(dict.fromkeys(alternatives))
+
+
+def _reference_text(q: Question) -> str:
+    """What the answer is compared with: the reference's prose, or the whole answer when it is code only."""
+    prose = "\n".join(b for b in answer_blocks(q.answer) if not is_code_block(b)).strip()
+    return prose if len(prose) >= 20 else f"{q.title}\n{q.answer.strip()}"
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"(?<=[。！？!?；;：:])|(?<=[.])\s+|\n|[，,](?=\s*[\u4e00-\u9fffA-Za-z])"
+    # English writers use fewer commas: also split before purpose/relative clauses
+    r"|\s+(?:which|so that|so as to|in order to|to(?=\s+(?:minimi[sz]e|maximi[sz]e|reduce|improve|increase|prevent"
+    r"|avoid|speed|make|compute|calculate|update|adjust|learn|generate|produce|save|load|handle|solve|capture"
+    r"|predict|measure|train|extract|classify|detect|map|represent)\b))\s+", re.I)
+
+
+def _answer_clauses(text: str) -> list[str]:
+    """The answer's statements: sentences split further at commas, code blocks dropped (at most 40)."""
+    prose = strip_code(text)
+    clauses = [c.strip(" ，,。.") for c in _CLAUSE_SPLIT.split(prose) if c]
+    clauses = [c for c in clauses if len(c) >= 4 and (CJK.search(c) or len(c.split()) >= 2)]
+    return clauses[:40] or [text.strip()[:500]]
+
+
+_EMBED_CACHE_MAX = 2048
+_EMBED_CACHE: dict[tuple, np.ndarray] = {}
+
+
+def _embed(embedder, texts: list[str], kind: str) -> np.ndarray:
+    """Query/passage embeddings with a small process-wide cache (references, key points and the background
+    lines are embedded once per embedder)."""
+    tag = getattr(embedder, "name", None) or id(embedder)
+    found = {t: _EMBED_CACHE.get((tag, kind, t)) for t in dict.fromkeys(texts)}
+    todo = [t for t, v in found.items() if v is None]
+    if todo:
+        encode = embedder.encode_queries if kind == "query" else embedder.encode_passages
+        vectors = np.asarray(encode(todo), dtype=np.float32)
+        if len(_EMBED_CACHE) + len(todo) > _EMBED_CACHE_MAX:
+            _EMBED_CACHE.clear()
+        for t, v in zip(todo, vectors):
+            found[t] = _EMBED_CACHE[(tag, kind, t)] = v
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack([found[t] for t in texts])  # type: ignore[misc]  # every text was filled above
+
+
+def _scale(value: float, low: float, high: float) -> float:
+    return float(min(1.0, max(0.0, (value - low) / (high - low))))
+
+
+def grade_answer(embedder, question: Question, user_answer: str, chat_model: ChatModel | None = None) -> Grade:
+    """Grades `user_answer` against the question's reference (see the module docstring)."""
+    started = time.perf_counter()
+    points = key_points(question.answer)
+    answer = (user_answer or "").strip()
+    language = detect_language(answer) if answer else "zh"
+    if not answer or not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", answer):
+        return Grade(0.0, 0.0, 0.0, points, [], list(points), TEXT["zh"]["empty"] + "\n" + TEXT["en"]["empty"],
+                     "embedding", seconds=time.perf_counter() - started)
+
+    answer_vec = _embed(embedder, [answer], "query")[0]
+    reference_vec = _embed(embedder, [_reference_text(question)], "passage")[0]
+    similarity = float(answer_vec @ reference_vec)
+    # background lines about other topics: the baseline for "unrelated"
+    bg_query, bg_passage = _embed(embedder, list(BACKGROUND), "query"), _embed(embedder, list(BACKGROUND), "passage")
+    to_title = bg_query @ _embed(embedder, [question.title], "query")[0]
+    unrelated = to_title < to_title.max() - RELATED_BACKGROUND  # the line(s) on this question's own topic go
+    margin = similarity - float((bg_passage[unrelated] @ answer_vec).max())
+    answer_tokens = set(tokenize(answer))
+    # the English title/keywords stored beside the KB: lexical evidence that works for English answers too
+    alias_hits = len(_keywords(question.aliases) & answer_tokens) if question.aliases else 0
+    relevance = max(_scale(margin, RELEVANCE_LOW, RELEVANCE_HIGH), min(1.0, alias_hits / ALIAS_HITS_FULL))
+
+    covered: list[str] = []
+    if points:
+        point_vecs = _embed(embedder, points, "query")
+        clauses = _answer_clauses(answer)
+        clause_vecs = _embed(embedder, clauses, "query")
+        to_points = clause_vecs @ point_vecs.T
+        to_background = (clause_vecs @ bg_query[unrelated].T).max(axis=1)
+        lead = to_points.max(axis=1) - to_background  # > 0: the clause is about a key point, not another topic
+        title_words = _keywords(question.title)
+        restated = [bool(words) and words <= title_words for words in map(_keywords, clauses)]
+        lead[np.array(restated, dtype=bool)] = -1.0  # a clause that only repeats the question supports nothing
+        # cross-lingual cosines are compressed: an English clause may also support a second key point that is
+        # (almost) as close as its nearest one, when the reference has more than three
+        slack = 0.0 if language == "zh" else CROSS_LANGUAGE_SLACK
+        supported: set[int] = set()
+        for j, clause in enumerate(clauses):
+            if restated[j]:
+                continue
+            wide = language != "zh" and len(points) > 3 and len(clause.split()) >= 6
+            for k in np.argsort(-to_points[j])[:2 if wide else 1]:
+                if (to_points[j, k] > to_background[j] - slack
+                        and to_points[j, k] >= to_points[j].max() - SECOND_POINT_WITHIN):
+                    supported.add(int(k))
+        relevance = max(relevance, _scale(float(lead.max()), 0.0, CLAUSE_LEAD_FULL))
+        if all(restated):
+            relevance = min(relevance, 0.5)  # only the question's own words: on topic, but not an answer
+        title_tokens = set(tokenize(question.title))
+        answer_lower = answer.lower()
+        for i, p in enumerate(points):
+            alternatives = _alternatives(p)  # the point itself: half its keywords; a name of it: all of them
+            named = any(_keyword_hit(_keywords(alt) - title_tokens, answer_tokens, answer_lower) == 1.0
+                        for alt in alternatives[1:])
+            share = _keyword_hit(_keywords(p) - title_tokens, answer_tokens, answer_lower)
+            if i in supported or named or share >= KEYWORD_SHARE:
+                covered.append(p)
+    coverage = len(covered) / len(points) if points else relevance
+    missing = [p for p in points if p not in covered]
+    full = COVERAGE_FULL if len(points) > 3 else 1.0
+    # coverage counts half for an answer that is not about this question at all (chance matches)
+    credit = min(1.0, coverage / full) * (0.5 + 0.5 * relevance)
+    score = round(10.0 * (RELEVANCE_WEIGHT * relevance + (1 - RELEVANCE_WEIGHT) * credit), 1)
+
+    graded_by: GradedBy = "embedding"
+    wrong, other_topic = "", False
+    if chat_model is not None and points:
+        try:
+            verdict = judge(chat_model, question, points, answer)
+        except Exception as exc:
+            log.info("LLM judge unusable for %s (%s); embedding grade kept", question.id, exc)
+        else:
+            graded_by, wrong, other_topic = "llm", verdict.wrong, verdict.other_topic
+            covered = [p for p, ok in zip(points, verdict.stated) if ok]
+            coverage = len(covered) / len(points)
+            score = round(10.0 * min(1.0, coverage / full), 1)
+            if wrong:
+                score = min(score, WRONG_CAP)
+            if other_topic:
+                score = min(score, OTHER_TOPIC_CAP)
+            missing = [p for p in points if p not in covered]
+    feedback = compose_feedback(score, points, covered, missing, wrong, other_topic, question, language, graded_by)
+    return Grade(score, round(similarity, 4), round(coverage, 4), points, covered, missing, feedback, graded_by,
+                 wrong, other_topic, time.perf_counter() - started)

@@ -1,0 +1,167 @@
+"""Grounded answers: retrieve, decide whether the knowledge base covers the question, generate, cite."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+
+from chatbot.llm.base import ChatModel
+from chatbot.rag.citations import CitationChecker, strip_markers
+from chatbot.rag.degenerate import RETRY_HINT, diagnose, title_texts
+from chatbot.rag.extractive import answered_passages, extractive_answer
+from chatbot.rag.followup import Turn, bounded, resolve_query
+from chatbot.rag.kbcode import append_kb_code, mark_model_code, select_code
+from chatbot.rag.language import detect_language
+from chatbot.rag.prompts import build_messages
+from chatbot.rag.relevance import MARGIN, RelevanceGate
+from chatbot.records import Answer, Delta, Event, Final, Mode, Prepared
+from indexer.text import FENCED_BLOCK
+
+log = logging.getLogger(__name__)
+
+LLM_PASSAGES = 2
+MAX_ATTEMPTS = 2  # one answer, one retry with a corrected prompt; then the extractive answer
+
+
+class Unusable(Exception):
+    """The model's answers were degenerate on every attempt."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(", ".join(problems))
+        self.problems = problems
+
+TEXT = {
+    "zh": {
+        "refusal": "抱歉，知识库（PyTorch 面试题）没有涉及这个问题，我无法据此回答。",
+        "title_only": "知识库只列出了问题 {qid}（{title}），没有书面答案。以下内容参考了相关条目。",
+        "uncited": "\n\n> 注：没有 [Q…]/[E…] 引用标记的句子不是出自知识库，请自行核实。",
+        "fallback": "（未使用语言模型：{why}）\n\n",
+        "retrying": "⏳ 回答不理想，正在重新生成… ",
+        "unusable": "模型两次给出的回答都不可用（{problems}），改为直接摘录知识库",
+    },
+    "en": {
+        "refusal": "Sorry, the knowledge base (PyTorch interview questions) does not cover this, "
+                   "so I cannot answer it from there.",
+        "title_only": "The knowledge base lists question {qid} ({title}) without a written answer. "
+                      "What follows draws on related entries.",
+        "uncited": "\n\n> Note: sentences without a [Q…]/[E…] citation do not come from the knowledge base; "
+                   "please verify them.",
+        "fallback": "(No language model used: {why})\n\n",
+        "retrying": "⏳ That answer was not usable; writing it again… ",
+        "unusable": "the model's answer was unusable twice ({problems}), so these are the knowledge base's own words",
+    },
+}
+
+
+class Answerer:
+    def __init__(self, engine, *, refusal_margin: float = MARGIN):
+        self.engine = engine
+        self.gate = RelevanceGate(engine.retriever, margin=refusal_margin)
+        self.checker = CitationChecker(engine.index)
+        self.titles = title_texts(engine.index.questions.values())
+
+    def prepare(self, question: str, history: Sequence[Turn] = ()) -> Prepared:
+        start = time.perf_counter()
+        history = bounded(list(history), self.engine.config.history_turns)
+        resolved = resolve_query(question, history)
+        hits = self.engine.retriever.search(resolved, top_k=self.engine.config.top_k)
+        covered = self.gate.covers(resolved, hits)
+        top = hits[0].question if hits else None
+        title_only = top.id if covered and top is not None and not top.has_answer else None
+        return Prepared(question, resolved, detect_language(question), hits if covered else [], not covered,
+                        title_only, (time.perf_counter() - start) * 1000)
+
+    def stream(self, prepared: Prepared, history: Sequence[Turn] = (), *,
+               use_llm: bool = True, started: float | None = None) -> Iterator[Event]:
+        """Yields `Delta`s with the growing answer text, then one `Final` with the citation-checked `Answer`."""
+        started = time.perf_counter() if started is None else started
+        text = TEXT[prepared.language]
+        if prepared.refused:
+            yield Delta(text["refusal"])
+            yield Final(self._finish(prepared, text["refusal"], [], "refused", started, started))
+            return
+        model = self.engine.chat_model() if use_llm else None
+        why = self.engine.llm_error if use_llm else "--no-llm"
+        problems: list[str] = []
+        if model is not None:
+            try:
+                yield from self._generate(prepared, history, model, started)
+                return
+            except Unusable as exc:
+                problems = exc.problems
+                why = text["unusable"].format(problems=", ".join(exc.problems))
+            except Exception as exc:  # out of memory, a backend crash: the user still gets an answer
+                log.warning("generation failed, answering extractively: %s", exc)
+                why = f"generation failed: {exc.__class__.__name__}"
+        body, cited = extractive_answer(prepared.resolved_query, prepared.hits, prepared.language)
+        answer_text = text["fallback"].format(why=why) + body
+        yield Delta(answer_text)
+        answer = self._finish(prepared, answer_text, cited, "extractive", started, time.perf_counter())
+        answer.repaired = problems
+        yield Final(answer)
+
+    def _generate(self, prepared: Prepared, history: Sequence[Turn], model: ChatModel,
+                  started: float) -> Iterator[Event]:
+        """Streams the model's answer; a degenerate one is retried once with a corrected prompt, then given
+        up on (`Unusable`), so the caller answers extractively."""
+        lang = prepared.language
+        text = TEXT[lang]
+        passages = [h.question for h in answered_passages(prepared.hits, LLM_PASSAGES)]
+        if prepared.title_only_id:
+            passages = [prepared.hits[0].question] + passages
+        code = select_code(prepared.question, [q for q in passages if q.has_answer])
+        turns = [(t.question, t.answer) for t in bounded(list(history), self.engine.config.history_turns)]
+        prefix = ""
+        if prepared.title_only_id:
+            top = prepared.hits[0].question
+            prefix = text["title_only"].format(qid=top.id, title=top.title) + f" [{top.id}]\n\n"
+            yield Delta(prefix)
+        problems: list[str] = []
+        first: float | None = None
+        retry_hint = ""
+        for attempt in range(MAX_ATTEMPTS):
+            messages = build_messages(prepared.question, passages, lang, turns, prepared.title_only_id,
+                                      code_attached=bool(code), retry_hint=retry_hint)
+            raw = ""
+            for piece in model.stream_chat(messages, max_new_tokens=self.engine.config.max_new_tokens):
+                first = first or time.perf_counter()
+                raw += piece
+                yield Delta(prefix + strip_markers(raw)[0])
+            diagnosis = diagnose(raw, prepared.question, lang, passages, self.titles)
+            if diagnosis is None:
+                break
+            problems.append(diagnosis.problem)
+            log.info("degenerate answer (%s: %s), attempt %d", diagnosis.problem, diagnosis.detail, attempt + 1)
+            retry_hint = RETRY_HINT[lang][diagnosis.problem]
+            yield Delta(prefix + text["retrying"])
+        else:
+            raise Unusable(problems)
+        body = FENCED_BLOCK.sub("", raw) if code else raw  # the KB's code replaces any the model wrote
+        retrieved = [h.question.id for h in prepared.hits]
+        cited = self.checker.cite(body, retrieved)
+        final = prefix + mark_model_code(cited.text, lang)
+        if code:
+            final = append_kb_code(final, code, lang)
+        if cited.uncited_sentences:
+            final += text["uncited"]
+        citations = list(dict.fromkeys(([prepared.title_only_id] if prepared.title_only_id else []) + cited.citations
+                                       + [c.question.id for c in code]))
+        answer = self._finish(prepared, final, citations, "llm", started, first or time.perf_counter())
+        answer.rejected_citations = cited.rejected
+        answer.model = getattr(model, "name", "")
+        answer.repaired = problems
+        yield Final(answer)
+
+    def _finish(self, prepared: Prepared, text: str, citations: list[str], mode: Mode,
+                started: float, first: float) -> Answer:
+        now = time.perf_counter()
+        return Answer(prepared.question, prepared.resolved_query, prepared.language, text, citations,
+                      prepared.refused, prepared.hits, mode, prepared.retrieval_ms,
+                      (first - started) * 1000 + prepared.retrieval_ms, (now - started) * 1000 + prepared.retrieval_ms)
+
+    def answer(self, question: str, history: Sequence[Turn] = (), *, use_llm: bool = True) -> Answer:
+        prepared = self.prepare(question, history)
+        for event in self.stream(prepared, history, use_llm=use_llm):
+            if isinstance(event, Final):
+                return event.answer
+        raise RuntimeError("the answer stream ended without a final answer")

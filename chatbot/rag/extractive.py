@@ -1,0 +1,58 @@
+"""Answers without an LLM: the best passages, trimmed to the sentences that match the question."""
+from __future__ import annotations
+
+from chatbot.records import Hit
+from indexer.index.keyword import tokenize
+from indexer.text import answer_blocks, is_code_block
+
+MAX_PROSE_CHARS = 360
+SECOND_PASSAGE_GAP = 0.03
+
+TEXT = {
+    "zh": {"intro": "知识库中最相关的内容（摘录，未经模型改写）：",
+           "title_only": "知识库只列出了这个问题，没有书面答案。"},
+    "en": {"intro": "The most relevant knowledge-base passages (quoted in Chinese, not rewritten by a model):",
+           "title_only": "The knowledge base lists this question without a written answer."},
+}
+
+
+def trim_to_query(answer: str, query: str, max_prose_chars: int = MAX_PROSE_CHARS,
+                  max_code_chars: int | None = None) -> str:
+    """Keeps the opening paragraph, the paragraphs that share words with the question, and the first
+    code block (whole, or left out when longer than `max_code_chars`)."""
+    query_tokens = set(tokenize(query))
+    blocks = answer_blocks(answer)
+    prose = [b for b in blocks if not is_code_block(b)]
+    code = next((b for b in blocks if is_code_block(b)), "")
+    if max_code_chars is not None and len(code) > max_code_chars:
+        code = ""
+    ranked = sorted(range(len(prose)), key=lambda i: (-len(set(tokenize(prose[i])) & query_tokens), i))
+    keep, size = {0} if prose else set(), len(prose[0]) if prose else 0
+    for i in ranked:
+        if i not in keep and size + len(prose[i]) <= max_prose_chars:
+            keep.add(i)
+            size += len(prose[i])
+    text = "\n\n".join(prose[i] for i in sorted(keep))
+    return f"{text}\n\n{code}".strip() if code else text
+
+
+def answered_passages(hits: list[Hit], max_passages: int = 2) -> list[Hit]:
+    """The best answered hits: a second one only when it is nearly as close as the first (else it is noise)."""
+    answered = [h for h in hits if h.question.has_answer][:max_passages]
+    return [h for h in answered if h.dense_score >= answered[0].dense_score - SECOND_PASSAGE_GAP]
+
+
+def extractive_answer(query: str, hits: list[Hit], language: str, max_passages: int = 2) -> tuple[str, list[str]]:
+    """(Markdown answer, cited ids)."""
+    text = TEXT[language]
+    parts, cited = [text["intro"]], []
+    answered = answered_passages(hits, max_passages)
+    top = hits[0].question if hits else None
+    if top is not None and not top.has_answer:
+        parts.append(f"**{top.id} {top.title}** — {text['title_only']} [{top.id}]")
+        cited.append(top.id)
+    for h in answered:
+        q = h.question
+        parts.append(f"**{q.id} {q.title}**\n\n{trim_to_query(q.answer, query)}\n\n[{q.id}]")
+        cited.append(q.id)
+    return "\n\n".join(parts), cited

@@ -1,0 +1,85 @@
+"""The knowledge base's own code, verbatim: when the answer should show code and the retrieved passages have
+some, the answer carries those blocks exactly as stored, under a line that cites them; the model writes
+only the prose around them (a model rewriting code lost its arguments: `nn.Linear(10, 1)` became
+`nn.Linear`)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indexer.index.keyword import tokenize
+from indexer.records import CodeBlock, Question
+from indexer.text import FENCED_BLOCK
+
+# The question asks how to do something, for an example or for code.
+_CODE_REQUEST = re.compile(
+    r"代码|例子|示例|举例|范例|样例|怎么写|怎样写|如何写|写一[段个]|实现|怎么做|怎么用|如何|怎样|用法"
+    r"|\b(code|snippet|example|examples|implement\w*|how (do|to|can|should|would)|write|show me|usage|sample)\b",
+    re.I,
+)
+MOSTLY_CODE = 0.5  # a passage whose answer is at least this share code is shown with its code anyway
+MAX_BLOCKS = 2
+
+
+@dataclass(frozen=True)
+class KBCode:
+    question: Question
+    block: CodeBlock
+
+    def markdown(self) -> str:
+        return f"```{self.block.language}\n{self.block.code.rstrip()}\n```"
+
+
+def asks_for_code(question: str) -> bool:
+    return bool(_CODE_REQUEST.search(question))
+
+
+def code_share(q: Question) -> float:
+    code = sum(len(b.code) for b in q.code_blocks)
+    return code / max(1, len(q.answer))
+
+
+def select_code(question: str, passages: list[Question]) -> list[KBCode]:
+    """The KB code blocks the answer should include (best first), or [] when it should not show code."""
+    wanted = asks_for_code(question)
+    query_tokens = set(tokenize(question))
+    chosen: list[KBCode] = []
+    for q in passages:
+        if not q.code_blocks or not (wanted or code_share(q) >= MOSTLY_CODE):
+            continue
+        ranked = sorted(q.code_blocks, key=lambda b: -len(set(tokenize(b.code)) & query_tokens))
+        chosen.extend(KBCode(q, b) for b in ranked[:1])  # one block per passage: the most relevant
+    return chosen[:MAX_BLOCKS]
+
+
+INTRO = {
+    "zh": "知识库 [{qid}] 中的代码（原样引用）：",
+    "en": "Code from the knowledge base [{qid}] (quoted verbatim):",
+}
+MODEL_CODE_NOTE = {
+    "zh": "> 注：以下代码由模型编写，并非出自知识库，请自行验证。",
+    "en": "> Note: the code below was written by the model, not taken from the knowledge base; please verify it.",
+}
+
+
+def append_kb_code(text: str, code: list[KBCode], language: str) -> str:
+    parts = [text.rstrip()]
+    for c in code:
+        parts.append(INTRO[language].format(qid=c.question.id) + "\n\n" + c.markdown())
+    return "\n\n".join(parts)
+
+
+def mark_model_code(text: str, language: str) -> str:
+    """Puts the "written by the model" note above each code block that carries no citation (the citation
+    checker cites a block only when it matches knowledge-base code)."""
+    out: list[str] = []
+    pos = 0
+    for m in FENCED_BLOCK.finditer(text):
+        after = text[m.end():m.end() + 12]
+        out.append(text[pos:m.start()])
+        if not re.match(r"\s*\[[A-Z]{1,3}\d{1,4}\]", after):
+            out.append(MODEL_CODE_NOTE[language] + "\n\n")
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)

@@ -1,0 +1,53 @@
+"""Does the knowledge base cover a question? Decided by code, before any generation.
+
+e5 cosines are compressed (an off-topic query still scores ~0.8 against some chunk), so an absolute
+threshold cannot separate the two. Instead the query's best knowledge-base similarity is compared
+with its similarity to a list of general off-topic subjects (chatbot/data/off_topic_anchors.txt):
+the question is covered when the knowledge base wins by `margin`.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from chatbot.records import Hit
+
+ANCHORS_FILE = Path(__file__).resolve().parent.parent / "data" / "off_topic_anchors.txt"
+# Calibrated on eval/answer_questions.jsonl + a third of eval/retrieval_queries.jsonl (README, "Refusals").
+MARGIN = 0.0
+# A code identifier that the keyword index matches strongly (e.g. `strict=False`) is on topic even
+# when the embedding model has little to say about it.
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*(?:[._]\w+|\(\)|=\w+)")
+IDENTIFIER_KEYWORD_SCORE = 10.0
+
+
+def load_anchors(path: Path = ANCHORS_FILE) -> list[str]:
+    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+class RelevanceGate:
+    def __init__(self, retriever, *, margin: float = MARGIN, anchors: list[str] | None = None):
+        self.retriever = retriever
+        self.margin = margin
+        self.anchors = anchors if anchors is not None else load_anchors()
+        self._anchor_vectors: np.ndarray | None = None
+
+    def _anchors(self) -> np.ndarray:
+        if self._anchor_vectors is None:
+            self._anchor_vectors = self.retriever.index.embedder.encode_passages(self.anchors)
+        return self._anchor_vectors
+
+    def margin_of(self, query: str, hits: list[Hit]) -> float:
+        if not hits:
+            return -1.0
+        off_topic = float((self._anchors() @ self.retriever.encode_query(query)).max())
+        return max(h.dense_score for h in hits) - off_topic
+
+    def covers(self, query: str, hits: list[Hit]) -> bool:
+        if not hits:
+            return False
+        if _IDENTIFIER.search(query) and max(h.keyword_score for h in hits) >= IDENTIFIER_KEYWORD_SCORE:
+            return True
+        return self.margin_of(query, hits) > self.margin

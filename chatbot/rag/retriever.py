@@ -1,0 +1,125 @@
+"""Hybrid retrieval: dense (FAISS) + keyword (BM25), fused by reciprocal rank, de-duplicated to questions."""
+from __future__ import annotations
+
+import re
+from collections import OrderedDict, defaultdict
+from threading import Lock
+
+import numpy as np
+
+from chatbot.records import Hit
+from indexer.errors import EmptyQueryError
+from indexer.ids import parse_question_id
+from indexer.index.build import KnowledgeIndex
+from indexer.records import Question
+
+# Words that every title shares; what remains is the topic, which identifies twin questions.
+_TITLE_SCAFFOLD = re.compile(
+    r"PyTorch|如何|怎样|在|中的|中|进行|实现|是什么|什么是|它们?|有什么|有哪些|哪些|应用|作用|区别|优缺点|优点和缺点|"
+    r"请|介绍一下|简要|模型|[\s？?。，,！!（）()、：:]"
+)
+
+
+def topic_key(title: str) -> str:
+    return _TITLE_SCAFFOLD.sub("", title).lower()
+
+
+class Retriever:
+    def __init__(self, index: KnowledgeIndex, *, candidates: int = 50, rrf_k: int = 60):
+        self.index = index
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.rows_of: dict[str, list[int]] = defaultdict(list)
+        for row, qid in enumerate(index.chunk_qids):
+            self.rows_of[qid].append(row)
+        self.twins: dict[str, list[str]] = defaultdict(list)
+        for q in index.questions.values():
+            self.twins[topic_key(q.title)].append(q.id)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = Lock()
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """The query's embedding; the last few are kept, since refusal and citation checks ask again."""
+        with self._vectors_lock:
+            if query in self._vectors:
+                self._vectors.move_to_end(query)
+                return self._vectors[query]
+        vector = self.index.embedder.encode_queries([query]).astype(np.float32)[0]
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            if len(self._vectors) > 256:
+                self._vectors.popitem(last=False)
+        return vector
+
+    @property
+    def questions(self) -> dict[str, Question]:
+        return self.index.questions
+
+    def _dense(self, qvec: np.ndarray) -> dict[str, float]:
+        k = min(self.candidates * 3, len(self.index.chunks))
+        sims, rows = self.index.dense.search(qvec[None, :], k)
+        best: dict[str, float] = {}
+        for sim, row in zip(sims[0], rows[0]):
+            if row < 0:
+                continue
+            qid = self.index.chunk_qids[row]
+            if qid not in best:
+                best[qid] = float(sim)
+            if len(best) >= self.candidates:
+                break
+        return best
+
+    def _keyword(self, query: str) -> dict[str, float]:
+        scores = self.index.keyword.scores(query)
+        k = min(self.candidates * 3, len(scores))
+        if k == 0:
+            return {}
+        top = np.argpartition(-scores, k - 1)[:k]
+        best: dict[str, float] = {}
+        for row in top[np.argsort(-scores[top])]:
+            if scores[row] <= 0:
+                break
+            qid = self.index.chunk_qids[row]
+            best.setdefault(qid, float(scores[row]))
+        return best
+
+    def _dense_score_of(self, qid: str, qvec: np.ndarray) -> float:
+        rows = self.rows_of[qid]
+        return float(np.max(self.index.embeddings[rows] @ qvec)) if rows else 0.0
+
+    def search(self, query: str, top_k: int = 5) -> list[Hit]:
+        if not query or not query.strip():
+            raise EmptyQueryError("the query is empty: type a question, keywords or an id such as Q73")
+        query = query.strip()
+        qvec = self.encode_query(query)
+        dense, keyword = self._dense(qvec), self._keyword(query)
+        fused: dict[str, float] = defaultdict(float)
+        for ranking in (dense, keyword):
+            for rank, qid in enumerate(sorted(ranking, key=lambda q: ranking[q], reverse=True)):
+                fused[qid] += 1.0 / (self.rrf_k + rank + 1)
+        self._prefer_answered_twins(fused)
+        exact = parse_question_id(query, self.questions)
+        if exact:  # an id typed as the whole query is what the user wants first
+            fused[exact] = max(fused.values(), default=0.0) + 1.0
+        ranked = sorted(fused, key=lambda q: (-fused[q], q))[:top_k]
+        return [
+            Hit(self.questions[qid], fused[qid],
+                dense[qid] if qid in dense else self._dense_score_of(qid, qvec), keyword.get(qid, 0.0))
+            for qid in ranked
+        ]
+
+    def _prefer_answered_twins(self, fused: dict[str, float]) -> None:
+        """Twins (same topic, e.g. Q17/Q35/Q45 transfer learning): answered ones go above title-only ones."""
+        for qid in list(fused):
+            group = self.twins[topic_key(self.questions[qid].title)]
+            if len(group) < 2:
+                continue
+            title_only = [fused[t] for t in group if t in fused and not self.questions[t].has_answer]
+            if not title_only:
+                continue
+            ceiling = max(title_only)
+            answered = sorted((t for t in group if self.questions[t].has_answer),
+                              key=lambda t: -fused.get(t, 0.0))
+            for n, t in enumerate(answered):
+                if fused.get(t, 0.0) <= ceiling:
+                    fused[t] = ceiling + 1e-6 * (len(answered) - n)

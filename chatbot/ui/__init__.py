@@ -1,0 +1,45 @@
+"""The web UI's behaviour, one module per tab, as plain functions and generators (no Gradio layout: that is
+app.py), so it can be unit-tested. Everything per-user travels in and out as explicit state values."""
+from __future__ import annotations
+
+from chatbot.rag.answerer import Answerer
+from chatbot.rag.engine import Engine
+from chatbot.ui.chat import ChatTab
+from chatbot.ui.interview import InterviewTab
+from chatbot.ui.lookup import LookupTab, series_choices
+from chatbot.ui.rendering import escape_text
+
+
+class Handlers:
+    """The three tabs over one shared `Engine` (index, embedder, LLM loaded once per process), plus the status line."""
+
+    def __init__(self, engine: Engine, *, answerer: Answerer | None = None, use_llm: bool = True) -> None:
+        self.engine = engine
+        self.use_llm = use_llm
+        self.chat = ChatTab(answerer or Answerer(engine), use_llm=use_llm)
+        self.lookup = LookupTab(engine)
+        self.interview = InterviewTab(engine, use_llm=use_llm)
+
+    def series_choices(self) -> list[tuple[str, str]]:
+        return series_choices(self.engine)
+
+    def model_status(self) -> str:
+        """One line: the LLM's name, backend and device, or why answers are extractive."""
+        try:
+            model = self.engine.chat_model() if self.use_llm else None
+        except Exception as exc:
+            model, self.engine.llm_error = None, f"model failed to load: {exc}"
+        if model is not None:
+            return (f"🟢 模型 / model: **{escape_text(model.name)}** ({escape_text(model.backend)}) · "
+                    f"设备 / device: **{escape_text(model.device)}**")
+        return f"🟡 抽取模式 / extractive mode: {escape_text(self.engine.llm_error or 'LLM disabled')}"
+
+    def status_markdown(self) -> str:
+        embedder = self.engine.index.embedder
+        return (f"{self.model_status()}  \n"
+                f"<sub>嵌入 / embeddings: {escape_text(getattr(embedder, 'name', '?'))} on "
+                f"{escape_text(getattr(embedder, 'device', '?'))} · "
+                f"{escape_text(self.engine.index.report.summary())}</sub>")
+
+
+__all__ = ["ChatTab", "Handlers", "InterviewTab", "LookupTab"]

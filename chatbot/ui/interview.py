@@ -1,0 +1,158 @@
+"""The Mock-interview tab: start, answer, hint, skip and summary, each returning one `InterviewView`."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import NamedTuple
+
+from chatbot.interview import report, topics
+from chatbot.interview import session as iv
+from chatbot.interview.grading import Grade
+from chatbot.interview.session import InterviewSession
+from chatbot.rag.engine import Engine
+from chatbot.ui.rendering import error_reason, escape_text, safe_markdown
+from chatbot.ui.texts import MAX_ANSWER_CHARS, MAX_INTERVIEW_QUESTIONS, MSG
+from indexer.records import Question
+
+log = logging.getLogger(__name__)
+
+
+class InterviewView(NamedTuple):
+    """The outputs of every interview event, in this order."""
+
+    question: str
+    feedback: str
+    summary: str
+    session: InterviewSession | None
+    answer_box: str
+
+
+def grade_markdown(grade: Grade, question: Question) -> str:
+    bar = "█" * int(round(grade.score)) + "░" * (10 - int(round(grade.score)))
+    lines = [f"#### {question.id} · {escape_text(question.title)}",
+             f"### 得分 / score: **{grade.score:g}/10**  `{bar}`",
+             f"<sub>要点覆盖 / coverage {grade.coverage:.0%}</sub>", ""]
+    if grade.feedback:
+        label = "🤖 模型逐条评分 / graded by the model" if grade.llm_feedback else "📝 向量评分 / graded by embeddings"
+        lines += [f"**{label}:**", "", safe_markdown(grade.feedback), ""]
+    lines += ["<details><summary>参考答案 / reference answer</summary>", "",
+              safe_markdown(report.reference_markdown(question)), "", "</details>"]
+    return "\n".join(lines)
+
+
+class InterviewTab:
+    def __init__(self, engine: Engine, *, use_llm: bool = True) -> None:
+        self.engine = engine
+        self.use_llm = use_llm
+
+    def topic_choices(self) -> list[tuple[str, str]]:
+        counts = {k: len(v) for k, v in topics.questions_by_topic(self.engine.index.questions.values()).items()}
+        return [(f"{names['zh']} / {names['en']} ({counts.get(key, 0)})", key) for key, names in topics.TOPICS.items()]
+
+    # ------------------------------------------------------------------ views
+    def _question_panel(self, session: InterviewSession) -> str:
+        item = session.current()
+        if item is None:
+            return MSG["interview_over"]
+        q = item.question
+        position, total = session.position + 1, len(session.items)
+        topic = topics.topic_of(q)
+        return (f"**第 {position}/{total} 题 / Question {position} of {total}** · "
+                f"{escape_text(topics.topic_name(topic, 'zh') + ' / ' + topics.topic_name(topic, 'en'))} · `{q.id}`"
+                f"\n\n### {escape_text(q.title)}\n\n"
+                f"<sub>在下方写出你的回答，然后点“提交”。 / Write your answer below and press Submit.</sub>")
+
+    def _view(self, session: InterviewSession | None, feedback: str, summary: str = "",
+              answer_box: str = "") -> InterviewView:
+        if session is None:
+            return InterviewView(MSG["interview_idle"], feedback, summary, None, answer_box)
+        if session.finished and not summary:
+            summary = self._summary_md(session)
+        return InterviewView(self._question_panel(session), feedback, summary, session, answer_box)
+
+    @staticmethod
+    def _summary_md(session: InterviewSession) -> str:
+        return safe_markdown(report.format_summary_markdown(report.summary(session), language="zh"))
+
+    def _attempt(self, session: InterviewSession | None, what: tuple[str, str], action: Callable[[], InterviewView],
+                 answer_box: str = "") -> InterviewView:
+        """Runs one interview action; a ValueError is the user's to fix, anything else is logged. Either way
+        the session is kept and the message says what failed."""
+        try:
+            return action()
+        except ValueError as exc:
+            return self._view(session, f"⚠️ {error_reason(exc)}", "", answer_box)
+        except Exception as exc:
+            log.exception("interview action failed: %s", what[1])
+            return self._view(session, MSG["action_failed"].format(what=what[0], what_en=what[1],
+                                                                   why=error_reason(exc)), "", answer_box)
+
+    def _not_running(self, session: InterviewSession | None, answer_box: str = "") -> InterviewView | None:
+        """The view that says so when there is no interview to act on, else None."""
+        if session is None:
+            return self._view(None, MSG["no_interview"], "", answer_box)
+        if session.finished:
+            return self._view(session, MSG["interview_over"], "", answer_box)
+        return None
+
+    # ------------------------------------------------------------------ actions
+    def start(self, topic_keys: list[str] | str | None, n: float | str, series: str | None,
+              session: InterviewSession | None = None) -> InterviewView:
+        """Draws a new interview (no topic ticked = every topic); a bad choice keeps the old session."""
+        def action() -> InterviewView:
+            keys = [topic_keys] if isinstance(topic_keys, str) else list(topic_keys or [])
+            try:
+                count = int(n)
+            except (TypeError, ValueError):
+                raise ValueError(MSG["bad_count"]) from None
+            if not 1 <= count <= MAX_INTERVIEW_QUESTIONS:
+                raise ValueError(MSG["count_range"].format(n=MAX_INTERVIEW_QUESTIONS))
+            new = iv.start_interview(list(self.engine.index.questions.values()), keys, count, series=series or "all")
+            note = MSG["fewer_questions"].format(n=len(new.items)) if len(new.items) < count else ""
+            return self._view(new, note)
+
+        return self._attempt(session, ("无法开始面试", "start"), action)
+
+    def answer(self, answer: str, session: InterviewSession | None) -> InterviewView:
+        if (stopped := self._not_running(session, answer or "")) is not None:
+            return stopped
+        assert session is not None
+        text = (answer or "").strip()
+        if not text:
+            return self._view(session, MSG["empty_answer"], "", answer or "")
+        if len(text) > MAX_ANSWER_CHARS:
+            return self._view(session, MSG["long_answer"].format(n=MAX_ANSWER_CHARS), "", answer)
+
+        def action() -> InterviewView:
+            question = iv.require_current(session).question
+            model = self.engine.chat_model() if self.use_llm else None
+            grade = iv.submit_answer(session, self.engine.index.embedder, text, chat_model=model)
+            return self._view(session, grade_markdown(grade, question))
+
+        return self._attempt(session, ("评分", "grading"), action, answer)
+
+    def hint(self, session: InterviewSession | None) -> InterviewView:
+        if (stopped := self._not_running(session)) is not None:
+            return stopped
+        assert session is not None
+        return self._attempt(session, ("提示", "hint"),
+                             lambda: self._view(session, "💡 **提示 / hint:** " + safe_markdown(iv.hint(session))))
+
+    def skip(self, session: InterviewSession | None) -> InterviewView:
+        if (stopped := self._not_running(session)) is not None:
+            return stopped
+        assert session is not None
+
+        def action() -> InterviewView:
+            question = iv.require_current(session).question
+            iv.skip(session)
+            return self._view(session, f"⏭️ 已跳过 {question.id} / skipped.\n\n<details><summary>参考答案 / "
+                                       f"reference answer</summary>\n\n"
+                                       f"{safe_markdown(report.reference_markdown(question))}\n\n</details>")
+
+        return self._attempt(session, ("跳过", "skip"), action)
+
+    def summary(self, session: InterviewSession | None) -> InterviewView:
+        if session is None:
+            return self._view(None, MSG["no_interview"])
+        return self._attempt(session, ("总结", "summary"), lambda: self._view(session, "", self._summary_md(session)))

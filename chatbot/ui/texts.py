@@ -1,0 +1,41 @@
+"""Every fixed text the web UI shows (Chinese / English), and the limits on what users type."""
+from __future__ import annotations
+
+MAX_QUESTION_CHARS = 1000
+MAX_ANSWER_CHARS = 4000
+MAX_TURNS_KEPT = 50  # shown in the chat; the answerer itself only looks at the last `history_turns`
+LOOKUP_RESULTS = 5
+MAX_INTERVIEW_QUESTIONS = 20
+
+ALL_SERIES = ("全部 / all", "all")
+
+MSG = {
+    "sources_idle": "#### 来源 / Sources\n\n提问后，这里会列出回答引用的知识库题目。 / "
+                    "The knowledge-base questions an answer cites appear here.",
+    "empty_question": "#### 来源 / Sources\n\n⚠️ 请输入一个问题。 / Please type a question first.",
+    "long_question": "#### 来源 / Sources\n\n⚠️ 问题太长（最多 {n} 个字符）。 / "
+                     "The question is too long (at most {n} characters).",
+    "searching": "⏳ 正在检索知识库… / Searching the knowledge base…",
+    "thinking": "⏳ 正在生成回答… / Writing the answer…",
+    "chat_error": "⚠️ 出错了，没能回答这个问题（{why}）。请换个说法再试。 / Something went wrong ({why}); "
+                  "please try again.",
+    "lookup_empty": "⚠️ 请输入题号（如 Q73、73、E5）或关键词。 / Type an id (Q73, 73, E5) or keywords.",
+    "lookup_long": "⚠️ 问题太长（最多 {n} 个字符）。 / The question is too long (at most {n} characters).",
+    "lookup_unknown_id": "⚠️ 没有编号为 **{qid}** 的题目。现有题号：{ranges}。 / There is no question {qid}.",
+    "lookup_failed": "⚠️ 查询失败 / lookup failed: {why}",
+    "lookup_nothing": "没有找到与 “{text}” 相关的题目。 / Nothing matches “{text}”.",
+    "unknown_series": "⚠️ 没有这个系列 / unknown series: {series}",
+    "no_interview": "⚠️ 还没有进行中的面试，请先点击“开始面试”。 / No interview is running: press Start first.",
+    "interview_over": "✅ 本次面试已经结束，可查看总结或重新开始。 / This interview is over: see the summary or start "
+                      "a new one.",
+    "empty_answer": "⚠️ 请先写下你的回答（也可以点“提示”或“跳过”）。 / Type your answer first (or use Hint / Skip).",
+    "long_answer": "⚠️ 回答太长（最多 {n} 个字符）。 / The answer is too long (at most {n} characters).",
+    "interview_idle": "选择主题、题数和题库系列，然后点击“开始面试”。 / Pick topics, a number of questions and a "
+                      "series, then press Start.",
+    "bad_count": "题数必须是整数。 / The number of questions must be a whole number.",
+    "count_range": "题数应在 1 到 {n} 之间。 / Choose 1 to {n} questions.",
+    "fewer_questions": "ℹ️ 符合条件的题目只有 {n} 道。 / Only {n} questions match these choices.",
+    "action_failed": "⚠️ {what}失败 / {what_en} failed: {why}",
+}
+
+FOOTER_MODES = {"llm": "模型生成 / generated", "extractive": "知识库摘录 / extractive", "refused": "拒答 / refused"}

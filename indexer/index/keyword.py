@@ -1,0 +1,94 @@
+"""BM25 keyword index that handles Chinese and English text and code identifiers.
+
+Chinese runs are segmented with jieba (search mode) and also indexed as character bigrams,
+so a one-character typo still shares most bigrams with the right word. Identifiers such as
+`load_state_dict` or `DataLoader` are kept whole and also split into their parts.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from indexer.text import CJK_RUN
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|\d+(?:\.\d+)?")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_EN_STOP = frozenset(
+    "a an and are as at be by can do does for from how i in is it its of on or the this to use used using "
+    "what when which with you your me my we about vs".split()
+)
+_ZH_STOP = frozenset("的 了 是 在 中 和 与 或 及 有 什么 如何 怎么 怎样 一下 请 吗 呢 它 它们 哪些 一个 进行 使用 可以".split())
+
+_jieba = None
+
+
+def _segment(text: str) -> list[str]:
+    global _jieba
+    if _jieba is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        _jieba = jieba
+    return _jieba.lcut_for_search(text)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    tokens: list[str] = []
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        lower = word.lower()
+        parts = [p for seg in re.split(r"[._]", word) for p in _CAMEL.findall(seg)]
+        if len(parts) > 1 or "." in word or "_" in word:
+            tokens.append(lower)  # the whole identifier: `zero_grad`, `nn.module`
+            if "." in word:  # `model.load_state_dict` also matches `load_state_dict`
+                tokens.extend(seg for seg in lower.split(".")[1:] if "_" in seg or len(seg) > 3)
+        tokens.extend(_stem(p.lower()) for p in parts if p.lower() not in _EN_STOP)
+    for m in CJK_RUN.finditer(text):
+        run = m.group(0)
+        tokens.extend(w for w in _segment(run) if w not in _ZH_STOP)
+        tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+class BM25Index:
+    """BM25 over pre-tokenised documents; per-posting weights are precomputed so a query is a few adds."""
+
+    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75):
+        self.n_docs = len(docs)
+        lengths = np.array([len(d) for d in docs], dtype=np.float32)
+        avg = float(lengths.mean()) if len(docs) else 1.0
+        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for doc_id, doc in enumerate(docs):
+            for term, count in Counter(doc).items():
+                postings[term].append((doc_id, count))
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, plist in postings.items():
+            rows = np.fromiter((p[0] for p in plist), dtype=np.int64, count=len(plist))
+            tf = np.fromiter((p[1] for p in plist), dtype=np.float32, count=len(plist))
+            idf = math.log(1 + (self.n_docs - len(plist) + 0.5) / (len(plist) + 0.5))
+            norm = k1 * (1 - b + b * lengths[rows] / max(avg, 1e-6))
+            self._postings[term] = (rows, (idf * tf * (k1 + 1) / (tf + norm)).astype(np.float32))
+
+    @classmethod
+    def from_texts(cls, texts: list[str]) -> BM25Index:
+        return cls([tokenize(t) for t in texts])
+
+    def scores(self, query: str) -> np.ndarray:
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for term in set(tokenize(query)):
+            posting = self._postings.get(term)
+            if posting is not None:
+                out[posting[0]] += posting[1]
+        return out

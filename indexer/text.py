@@ -1,0 +1,53 @@
+"""Text helpers every stage shares: code fences, CJK detection, paragraph and sentence splitting."""
+from __future__ import annotations
+
+import re
+
+# A Markdown line that opens or closes a fenced code block; group 1 is the fence, group 2 the language.
+FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+#.-]*)")
+# A ``` block inside generated text, closed or cut off at the end.
+FENCED_BLOCK = re.compile(r"(```.*?(?:```|$))", re.S)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# After a Chinese or ASCII sentence end, or a newline.
+SENTENCE_BREAK = re.compile(r"(?<=[。！？!?；;])|(?<=\.)(?=\s)|\n")
+
+
+def is_code_block(block: str) -> bool:
+    return block.lstrip().startswith(("```", "~~~"))
+
+
+def strip_code(text: str, replacement: str = " ") -> str:
+    """`text` with its fenced blocks (an unclosed one included) replaced."""
+    return FENCED_BLOCK.sub(replacement, text)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_BREAK.split(text) if s and s.strip()]
+
+
+def answer_blocks(answer: str) -> list[str]:
+    """Paragraphs, with each fenced code block kept as one block."""
+    blocks: list[str] = []
+    buf: list[str] = []
+    in_code = False
+    for line in answer.split("\n"):
+        if FENCE_LINE.match(line):
+            if not in_code and buf:
+                blocks.append("\n".join(buf).strip())
+                buf = []
+            buf.append(line)
+            if in_code:
+                blocks.append("\n".join(buf).strip())
+                buf = []
+            in_code = not in_code
+            continue
+        if not in_code and not line.strip():
+            if buf:
+                blocks.append("\n".join(buf).strip())
+                buf = []
+            continue
+        buf.append(line)
+    if buf:
+        blocks.append("\n".join(buf).strip())
+    return [b for b in blocks if b]

@@ -1,0 +1,119 @@
+"""Answers a user can trust: degenerate model output is detected and repaired, the knowledge base's code is
+quoted verbatim, and citation markers are only stripped from prose. Driven by a scripted model over the
+real index."""
+from __future__ import annotations
+
+import pytest
+
+from chatbot.rag.answerer import Answerer
+from chatbot.rag.citations import strip_markers
+from chatbot.rag.degenerate import diagnose, title_texts
+from chatbot.rag.engine import Engine
+from chatbot.rag.kbcode import MODEL_CODE_NOTE, asks_for_code
+from tests.fakes import ScriptedModel
+
+GOOD_ZH = ("数据增强是在训练时对样本做随机变换（翻转、旋转、裁剪、颜色抖动等），让模型见到更多样的数据，"
+           "从而减轻过拟合、提高泛化能力。通常把多个变换组合成一个流水线，作为数据集的 transform 使用。")
+GOOD_EN = ("Gradient accumulation sums the gradients of several small batches before one optimizer step, "
+           "so a model can train with a larger effective batch size than fits in memory at once.")
+
+
+def answer_with(engine, replies, question, **kwargs):
+    model = ScriptedModel(replies, sequence=True)
+    answerer = Answerer(Engine(engine.config, index=engine.index, chat_model=model))
+    return answerer.answer(question, **kwargs), model
+
+
+# ----------------------------------------------------------------------------- detection, one pathology each
+@pytest.mark.parametrize("raw, problem", [
+    ("PyTorch中如何实现数据增强？ [E21]", "echo"),
+    ("如何在PyTorch中实现数据增强？", "echo"),
+    ("梯度累积是把多个小批量的梯度累加后再更新参数。" * 6, "repetition"),
+    ("数据增强可以这样写：\n```python\nimport torch\ntransform = (", "cut_in_code"),
+    ("是的。", "too_short"),
+    (GOOD_ZH + "\n\n什么是优化器？ [E6]", "pasted_title"),
+])
+def test_each_pathology_is_detected(engine, raw, problem):
+    titles = title_texts(engine.index.questions.values())
+    passages = [engine.index.questions["E21"], engine.index.questions["E20"]]
+    found = diagnose(raw, "PyTorch里怎么做数据增强？", "zh", passages, titles)
+    assert found is not None and found.problem == problem, found
+
+
+def test_english_question_answered_with_a_chinese_copy_is_detected(engine):
+    titles = title_texts(engine.index.questions.values())
+    found = diagnose(engine.index.questions["Q73"].answer[:300], "How does gradient accumulation work?", "en",
+                     [engine.index.questions["Q73"]], titles)
+    assert found is not None and found.problem == "wrong_language"
+
+
+@pytest.mark.parametrize("raw, lang, question", [
+    (GOOD_ZH, "zh", "PyTorch里怎么做数据增强？"),
+    (GOOD_EN, "en", "How does gradient accumulation work and why would I use it?"),
+])
+def test_a_real_answer_is_not_flagged(engine, raw, lang, question):
+    titles = title_texts(engine.index.questions.values())
+    assert diagnose(raw, question, lang, [engine.index.questions["E20"]], titles) is None
+
+
+# ----------------------------------------------------------------------------- repair
+def test_an_echo_is_retried_with_a_corrected_prompt(engine):
+    a, model = answer_with(engine, [["PyTorch中如何实现数据增强？ [E21]"], [GOOD_ZH]], "数据增强是什么？有什么作用？")
+    assert a.mode == "llm" and a.repaired == ["echo"] and "泛化" in a.text
+    assert len(model.calls) == 2
+    retry_prompt = model.calls[1][0][-1]["content"]
+    assert "重复了题目" in retry_prompt and "重复了题目" not in model.calls[0][0][-1]["content"]
+
+
+def test_twice_degenerate_falls_back_to_the_extractive_answer(engine):
+    a, model = answer_with(engine, [["梯度累积。"]], "How does gradient accumulation work and why would I use it?")
+    assert len(model.calls) == 2 and a.mode == "extractive"
+    assert a.repaired and "Q73" in a.citations and "unusable" in a.text
+
+
+def test_a_loop_is_repaired(engine):
+    a, _ = answer_with(engine, [["Gradient accumulation accumulates gradients. " * 12], [GOOD_EN]],
+                       "How does gradient accumulation work and why would I use it?")
+    assert a.mode == "llm" and a.repaired == ["repetition"] and a.text.count("accumulates gradients") <= 1
+
+
+# ----------------------------------------------------------------------------- the knowledge base's code
+def test_code_questions_get_the_kb_code_verbatim_under_a_citing_line(engine):
+    a, model = answer_with(engine, [[GOOD_ZH]], "PyTorch里怎么做数据增强？给个例子")
+    e21 = engine.index.questions["E21"]
+    assert e21.code_blocks
+    assert e21.code_blocks[0].code.strip() in a.text  # exactly as stored
+    assert "知识库 [E21] 中的代码" in a.text and "E21" in a.citations
+    assert "不要自己写代码" in model.calls[0][0][-1]["content"]  # the model writes only the prose
+
+
+def test_model_code_is_replaced_by_the_kb_code_when_there_is_some(engine):
+    model_code = "```python\nself.fc1 = nn.Linear\n```"
+    a, _ = answer_with(engine, [[GOOD_ZH + "\n\n" + model_code]], "PyTorch里怎么做数据增强？给个例子")
+    assert "nn.Linear\n" not in a.text and engine.index.questions["E21"].code_blocks[0].code.strip() in a.text
+
+
+def test_model_code_without_kb_code_is_marked_as_not_from_the_kb(engine):
+    reply = (GOOD_EN + "\n\n```python\nloss = loss / accumulation_steps\nloss.backward()\n```")
+    a, _ = answer_with(engine, [[reply]], "What is gradient accumulation and why would I use it?")
+    assert MODEL_CODE_NOTE["en"] in a.text and "loss = loss / accumulation_steps" in a.text
+
+
+@pytest.mark.parametrize("question, wanted", [
+    ("PyTorch里怎么做数据增强？给个例子", True), ("Show me code for a training loop", True),
+    ("How do I save a model?", True), ("什么是张量？", False), ("What is autograd?", False),
+])
+def test_code_requests_are_recognised(question, wanted):
+    assert asks_for_code(question) is wanted
+
+
+# ----------------------------------------------------------------------------- citation markers
+@pytest.mark.parametrize("text, clean, ids", [
+    ("Use nn.Linear(10, 1) here [Q73].", "Use nn.Linear(10, 1) here.", ["Q73"]),
+    ("```python\nself.fc = nn.Linear(10, 1)\ntotal += targets.size(0)\nx[0]\n```\nDone 【E5】.",
+     "```python\nself.fc = nn.Linear(10, 1)\ntotal += targets.size(0)\nx[0]\n```\nDone.", ["E5"]),
+    ("Index with `x[2]` or a[1]; see [2].", "Index with `x[2]` or a[1]; see.", []),
+    ("Both [Q73, E5] agree.", "Both agree.", ["Q73", "E5"]),
+])
+def test_markers_are_stripped_from_prose_only(text, clean, ids):
+    assert strip_markers(text) == (clean, ids)
