@@ -86,6 +86,11 @@ def load_engine(config: Config):
         model = None
     if model is not None:
         say(f"      model {model.name} ({model.backend}) on {model.device}")
+        if getattr(model, "states", None) is not None:
+            from chatbot.rag.warmup import PrefixWarmer
+
+            PrefixWarmer(model, list(index.questions.values())).start()
+            say("      saved prompt states are built in the background while the model is idle")
     elif config.llm_enabled:
         say(f"      no language model, answering extractively: {engine.llm_error}")
     return engine

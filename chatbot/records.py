@@ -30,6 +30,8 @@ class Hit:
             "has_answer": q.has_answer,
             "source": f"{q.source}:{q.line}",
             "series": q.series,
+            "supplement": q.supplement,
+            "same_as": q.same_as,
         }
 
 
@@ -74,7 +76,10 @@ class Answer:
             "rejected_citations": self.rejected_citations,
             "repaired": self.repaired,
             "sources": [{"id": h.question.id, "title": h.question.title, "has_answer": h.question.has_answer,
-                         "score": round(h.score, 6)} for h in self.sources],
+                         "supplement": h.question.supplement, "score": round(h.score, 6)} for h in self.sources],
+            # cited answers written for the product (kb/supplement_*.md) rather than taken from the documents
+            "supplement_citations": [h.question.id for h in self.sources
+                                     if h.question.supplement and h.question.id in self.citations],
             "retrieval_ms": round(self.retrieval_ms, 1),
             "first_token_ms": round(self.first_token_ms, 1),
             "total_ms": round(self.total_ms, 1),

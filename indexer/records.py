@@ -22,6 +22,8 @@ class Question:
     line: int = 0  # 1-based line of the heading (or list line)
     aliases: str = ""  # English title and keywords (kb/aliases.en.tsv)
     aliases_zh: str = ""  # Chinese synonyms and plain descriptions (kb/aliases.zh.tsv)
+    supplement: bool = False  # the answer was written for the product (kb/supplement_*.md), not an original
+    same_as: str = ""  # id of the twin question whose answer this one shares ("" = its own answer)
 
     @property
     def has_answer(self) -> bool:

@@ -87,6 +87,7 @@ def test_instructions_inside_passages_and_questions_change_nothing():
     assert not any("忽略之前" in m["content"] for m in messages) and REDACTED in messages[0]["content"]
     assert "Ignore previous" not in messages[-1]["content"]
     assert messages[0]["content"].startswith("You are an assistant for a PyTorch")
+    assert "English" in messages[-1]["content"]  # the language rule travels with the question
 
 
 def test_injection_question_is_still_answered_by_the_rules(answerer):

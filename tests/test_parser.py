@@ -131,3 +131,37 @@ def test_bad_front_matter_is_reported(kb):
     write(kb, "fm.md", "---\nseries: s\nprefix: lowercase\n---\n## 1. 甲\n")
     parsed = parse_kb(kb)
     assert any(m.startswith("fm.md:1:") and "front matter" in m for m in messages(parsed))
+
+
+# ----------------------------------------------------------------------------- supplement files and twins
+def test_a_supplement_file_answers_title_only_questions_and_twins_share_one_answer(tmp_path):
+    (tmp_path / "list.md").write_text("---\nseries: s\nprefix: S\nrole: titles\n---\n1. 甲是什么？\n2. 乙是什么？\n"
+                                      "3. 甲是什么呢？\n", encoding="utf-8")
+    (tmp_path / "orig.md").write_text("---\nseries: s\nprefix: S\n---\n## 2. 乙是什么？\n乙是原文的答案。\n",
+                                      encoding="utf-8")
+    (tmp_path / "supplement_s.md").write_text(
+        "---\nseries: s\nprefix: S\nrole: answers\nsupplement: true\n---\n"
+        "## 1. 甲是什么？\n甲是补充的答案。\n\n## 3. 甲是什么呢？\n<!-- same-as: S1 -->\n", encoding="utf-8")
+    kb = parse_kb(tmp_path)
+    by_id = kb.by_id()
+    assert not kb.warnings
+    assert by_id["S1"].supplement and by_id["S1"].answer == "甲是补充的答案。"
+    assert not by_id["S2"].supplement and by_id["S2"].answer == "乙是原文的答案。"
+    assert by_id["S3"].same_as == "S1" and by_id["S3"].answer == by_id["S1"].answer and by_id["S3"].supplement
+
+
+def test_same_as_a_question_without_an_answer_is_a_warning(tmp_path):
+    (tmp_path / "supplement_s.md").write_text(
+        "---\nseries: s\nprefix: S\nsupplement: true\n---\n## 1. 甲？\n<!-- same-as: S9 -->\n", encoding="utf-8")
+    kb = parse_kb(tmp_path)
+    assert not kb.by_id()["S1"].has_answer and "same-as S9" in str(kb.warnings[0])
+
+
+def test_a_twin_is_indexed_by_its_title_only(tmp_path):
+    from indexer.kb.chunker import chunk_question
+
+    (tmp_path / "supplement_s.md").write_text(
+        "---\nseries: s\nprefix: S\nsupplement: true\n---\n## 1. 甲？\n甲的答案。\n\n## 2. 甲呢？\n<!-- same-as: S1 -->\n",
+        encoding="utf-8")
+    by_id = parse_kb(tmp_path).by_id()
+    assert len(chunk_question(by_id["S2"])) == 1 and len(chunk_question(by_id["S1"])) == 2

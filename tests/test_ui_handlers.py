@@ -82,6 +82,13 @@ def test_question_markdown_with_code_and_title_only_badge(engine):
     assert title_only.id in md and "仅题目 / title only" in md
 
 
+def test_sources_show_the_first_code_block_folded(engine):
+    e21 = engine.index.questions["E21"]
+    hits = [h for h in engine.retriever.search("PyTorch里怎么做数据增强？给个例子", top_k=3) if h.question.id == "E21"]
+    md = sources_markdown(hits)
+    assert "<details><summary>代码 / code</summary>" in md and e21.code_blocks[0].code.rstrip() in md
+
+
 def test_sources_markdown_has_one_anchor_per_hit(engine):
     hits = engine.retriever.search("梯度累积", top_k=3)
     md = sources_markdown(hits)

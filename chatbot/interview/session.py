@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from chatbot.interview.grading import Grade, grade_answer
 from chatbot.interview.keypoints import key_points
 from chatbot.interview.topics import TOPICS, topic_of
+from chatbot.rag.retriever import topic_key
 from indexer.records import Question
 from indexer.text import CJK
 
@@ -65,7 +66,14 @@ def start_interview(questions: Iterable[Question], topics: list[str] | None, n: 
         what = ", ".join(TOPICS[t]["en"] for t in topics) if topics else "any topic"
         raise ValueError(f"no answered question in series {series!r} for {what}: "
                          "choose other topics or another series")
-    chosen = random.Random(seed).sample(pool, min(int(n), len(pool)))
+    # twins (one topic asked twice, e.g. Q17/Q35/Q45 transfer learning) are never both in one session
+    groups: dict[str, list[Question]] = {}
+    for q in pool:
+        if not q.same_as:
+            groups.setdefault(topic_key(q.title), []).append(q)
+    rng = random.Random(seed)
+    drawn = rng.sample(list(groups.values()), min(int(n), len(groups)))
+    chosen = [rng.choice(group) for group in drawn]
     return InterviewSession([InterviewItem(q) for q in chosen], 0, topics or list(TOPICS), series)
 
 

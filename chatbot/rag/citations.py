@@ -39,6 +39,22 @@ LEXICAL_THRESHOLD = 0.6
 LEXICAL_MIN_TOKENS = 4
 
 
+# Code identifiers and technical names in a sentence: dotted names, calls, CamelCase and snake_case words.
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|[A-Za-z_]\w*\(\)|\b[A-Z][a-z]+[A-Z]\w*|\b[a-z]+_[a-z_]+\b")
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def unsupported_terms(sentence: str, passage_words: set[str]) -> list[str]:
+    """Identifiers of `sentence` whose last name part never occurs in the passage (e.g. a sentence about
+    `torch.no_grad()` cited to a passage that only discusses `model.eval()`)."""
+    missing = []
+    for ident in _IDENTIFIER.findall(sentence):
+        last = ident.rstrip("()").split(".")[-1].lower()
+        if last and last not in passage_words:
+            missing.append(ident)
+    return missing
+
+
 @dataclass
 class CitedAnswer:
     text: str
@@ -94,6 +110,7 @@ class CitationChecker:
         qids = index.chunk_qids
         self._starts = np.array([i for i in range(len(qids)) if i == 0 or qids[i] != qids[i - 1]], dtype=np.int64)
         self._column = {qids[start]: n for n, start in enumerate(self._starts)}
+        self._words: dict[str, set[str]] = {}
 
     def support(self, sentences: list[str], qids: list[str]) -> np.ndarray:
         """(len(sentences), len(qids)) support scores; >= 0 means the passage supports the sentence."""
@@ -112,7 +129,21 @@ class CitationChecker:
             for i, sentence in enumerate(sentences):
                 if len(set(tokenize(sentence))) >= LEXICAL_MIN_TOKENS:
                     lex[i, j] = lexical_support(sentence, passage_tokens) - LEXICAL_THRESHOLD
-        return np.maximum(emb_score, lex)
+        score = np.maximum(emb_score, lex)
+        # topical similarity is not support: every identifier the sentence names must be in the passage
+        for j, qid in enumerate(qids):
+            passage = self._passage_words(qid)
+            for i, sentence in enumerate(sentences):
+                if score[i, j] >= 0 and unsupported_terms(sentence, passage):
+                    score[i, j] = -1.0
+        return score
+
+    def _passage_words(self, qid: str) -> set[str]:
+        words = self._words.get(qid)
+        if words is None:
+            q = self.index.questions[qid]
+            words = self._words[qid] = set(_WORD.findall(f"{q.title}\n{q.answer}\n{q.aliases}".lower()))
+        return words
 
     def cite(self, text: str, retrieved: list[str], *, min_chars: int = 8) -> CitedAnswer:
         clean, proposed = strip_markers(text)

@@ -97,6 +97,7 @@ class Retriever:
         for ranking in (dense, keyword):
             for rank, qid in enumerate(sorted(ranking, key=lambda q: ranking[q], reverse=True)):
                 fused[qid] += 1.0 / (self.rrf_k + rank + 1)
+        self._collapse_shared_answers(fused)
         self._prefer_answered_twins(fused)
         exact = parse_question_id(query, self.questions)
         if exact:  # an id typed as the whole query is what the user wants first
@@ -107,6 +108,15 @@ class Retriever:
                 dense[qid] if qid in dense else self._dense_score_of(qid, qvec), keyword.get(qid, 0.0))
             for qid in ranked
         ]
+
+    def _collapse_shared_answers(self, fused: dict[str, float]) -> None:
+        """A question that shares its twin's answer (`same_as`) is one entry with it: the twin takes its score,
+        so the results do not spend slots on the same answer twice."""
+        for qid in list(fused):
+            twin = self.questions[qid].same_as
+            if twin and twin in self.questions:
+                score = fused.pop(qid)
+                fused[twin] = max(fused.get(twin, 0.0), score)
 
     def _prefer_answered_twins(self, fused: dict[str, float]) -> None:
         """Twins (same topic, e.g. Q17/Q35/Q45 transfer learning): answered ones go above title-only ones."""

@@ -30,6 +30,7 @@ _CITATION = re.compile(r"[\[【]\s*((?:[A-Z]{1,3}\d{1,4})(?:\s*[,，、;]\s*[A-Z
 _ID = re.compile(r"[A-Z]{1,3}\d{1,4}")
 
 TITLE_ONLY_BADGE = "仅题目 / title only"
+SUPPLEMENT_BADGE = "补充答案 / written for this product"
 SNIPPET_CHARS = 160
 
 
@@ -93,7 +94,11 @@ def answer_markdown(text: str, known: Iterable[str] | None = None) -> str:
 
 
 def badge(q: Question) -> str:
-    return "" if q.has_answer else f" `{TITLE_ONLY_BADGE}`"
+    """Title-only questions, and answers written for the product rather than taken from the documents."""
+    if not q.has_answer:
+        return f" `{TITLE_ONLY_BADGE}`"
+    same = f" `= {q.same_as}`" if q.same_as else ""
+    return f" `{SUPPLEMENT_BADGE}`{same}" if q.supplement else same
 
 
 def series_label(q: Question, series_titles: dict[str, str] | None = None) -> str:
@@ -141,6 +146,10 @@ def sources_markdown(hits: list[Hit], *, refused: bool = False, language: str = 
         snippet = _snippet(hit)
         if snippet:
             entry += ["", f"> {snippet}"]
+        if q.code_blocks:  # the first code block, verbatim, folded away until asked for
+            block = q.code_blocks[0]
+            entry += ["", "<details><summary>代码 / code</summary>", "",
+                      f"```{block.language}\n{block.code.rstrip()}\n```", "", "</details>"]
         parts.append("\n".join(entry))
     parts.append("<sub>在“查题 / Lookup”页输入编号可查看完整答案和代码。 / "
                  "Open an id in the Lookup tab for the full answer and code.</sub>")

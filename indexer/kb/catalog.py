@@ -25,6 +25,7 @@ class FileDecl:
     series: str
     prefix: str
     role: str  # "answers" | "titles"
+    supplement: bool = False  # answers written for the product, not part of the original documents
 
 
 @dataclass
@@ -100,7 +101,8 @@ def resolve_decl(
                 return None
         catalog.series_prefix.setdefault(series, prefix)
         catalog.series_title.setdefault(series, series)
-        return FileDecl(series, prefix, role)
+        supplement = front.get("supplement", "").lower() in {"true", "yes", "1"}
+        return FileDecl(series, prefix, role, supplement)
     decl = catalog.files.get(fname)
     if decl is None:
         warnings.append(Warning_(fname, 1, f"no series declared (add front matter or an entry in kb/{CATALOG_FILE}); "

@@ -35,7 +35,8 @@ def chunk_question(q: Question, max_chars: int = DEFAULT_MAX_CHARS, salt: str = 
     texts = [f"{q.title}\n{q.aliases_zh}" if q.aliases_zh else q.title]
     if q.aliases:
         texts.append(q.aliases)
-    texts += [f"{q.title}\n{piece}" for piece in _pack(answer_blocks(q.answer), max_chars)]
+    if not q.same_as:  # a twin sharing another question's answer is found by its title; the answer is indexed once
+        texts += [f"{q.title}\n{piece}" for piece in _pack(answer_blocks(q.answer), max_chars)]
     return [
         Chunk(f"{q.id}#{n}", q.id, text, q.source, content_hash(text, salt))
         for n, text in enumerate(texts)

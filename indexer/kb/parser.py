@@ -17,6 +17,8 @@ from indexer.text import FENCE_LINE
 _NUMBERED_HEADING_RE = re.compile(r"^(#{1,6})\s*(\d+)\s*[.．、]\s*(.*?)\s*#*\s*$")
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(\S.*?)\s*$")
 _LIST_TITLE_RE = re.compile(r"^\s*(\d+)\s*[.．、]\s*(\S.*?)\s*$")
+# A supplement answer that shares its twin's: the whole body is `<!-- same-as: Q17 -->`.
+_SAME_AS_RE = re.compile(r"^\s*<!--\s*same-as\s*:\s*([A-Z]{1,3}\d{1,4})\s*-->\s*$")
 _ANSWER_MARKER_RE = re.compile(r"^\s*\**\s*答案\s*[:：]\s*\**\s*")
 
 
@@ -209,6 +211,7 @@ def parse_kb(kb_dir: Path) -> ParsedKB:
     aliases = load_aliases(kb_dir, warnings)
     series_order = list(catalog.series_prefix)
     questions = sorted(merged.values(), key=lambda q: (series_order.index(q.series), q.number))
+    _resolve_twins(questions, warnings)
     for q in questions:
         q.aliases = aliases.get(q.id, {}).get("en", "")
         q.aliases_zh = aliases.get(q.id, {}).get("zh", "")
@@ -216,20 +219,44 @@ def parse_kb(kb_dir: Path) -> ParsedKB:
     return ParsedKB(questions, warnings, dict(catalog.series_title))
 
 
+def _resolve_twins(questions: list[Question], warnings: list[Warning_]) -> None:
+    """A `same-as` question takes its twin's answer (one level: the twin must have an answer of its own)."""
+    by_id = {q.id: q for q in questions}
+    for q in questions:
+        if not q.same_as:
+            continue
+        twin = by_id.get(q.same_as)
+        if twin is None or twin.same_as or not twin.has_answer:
+            warnings.append(Warning_(q.source, q.line, f"{q.id} is marked same-as {q.same_as}, which "
+                                                        "has no answer of its own; left without an answer"))
+            q.same_as = ""
+            continue
+        q.answer = twin.answer
+
+
 def _merge(merged: dict[tuple[str, int], Question], decl: FileDecl, e: _Entry, warnings: list[Warning_]) -> None:
     key = (decl.series, e.number)
     existing = merged.get(key)
     if existing is None:
-        merged[key] = Question(f"{decl.prefix}{e.number}", decl.series, e.number, e.title, e.answer,
-                               source=e.source, line=e.line)
+        same = _SAME_AS_RE.match(e.answer) if decl.role == "answers" else None
+        merged[key] = Question(f"{decl.prefix}{e.number}", decl.series, e.number, e.title,
+                               "" if same else e.answer, source=e.source, line=e.line,
+                               supplement=decl.supplement, same_as=same.group(1) if same else "")
         return
     if decl.role == "titles":  # a title line never overrides an answer section
         if existing.source and not existing.has_answer:
             warnings.append(Warning_(e.source, e.line, f"duplicate question number {e.number} in series "
                                                         f"{decl.series!r} (also {existing.source}:{existing.line})"))
         return
-    if existing.has_answer:
+    if existing.has_answer or existing.same_as:
         warnings.append(Warning_(e.source, e.line, f"duplicate answer for {existing.id} (first at "
                                                     f"{existing.source}:{existing.line}); ignored"))
         return
-    existing.title, existing.answer, existing.source, existing.line = e.title, e.answer, e.source, e.line
+    existing.source, existing.line, existing.supplement = e.source, e.line, decl.supplement
+    if not existing.title.strip() or decl.role != "answers" or not decl.supplement:
+        existing.title = e.title  # a supplement keeps the original list's title text
+    same = _SAME_AS_RE.match(e.answer)
+    if same:
+        existing.same_as = same.group(1)
+    else:
+        existing.answer = e.answer

@@ -1,0 +1,71 @@
+"""Saved prompt states: a bounded store, and with the real model the same answer whether the state was
+built or restored."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
+
+
+def _state(n_tokens: int, size: int) -> PrefixState:
+    return PrefixState(np.arange(n_tokens, dtype=np.int32), bytes(size))
+
+
+def test_states_round_trip_through_disk(tmp_path):
+    store = PrefixStateStore(tmp_path, max_disk_bytes=10_000_000)
+    key = state_key("model", [1, 2, 3])
+    store.put(key, _state(3, 1000))
+    fresh = PrefixStateStore(tmp_path, max_disk_bytes=10_000_000)  # a new process: only the disk
+    got = fresh.get(key)
+    assert got is not None and list(got.tokens) == [0, 1, 2] and got.data == bytes(1000)
+    assert fresh.get(state_key("model", [1, 2, 4])) is None
+
+
+def test_the_disk_budget_evicts_least_recently_used_first(tmp_path):
+    store = PrefixStateStore(tmp_path, max_disk_bytes=2500, memory_states=0)
+    for name in ("a", "b", "c"):
+        store.put(name, _state(1, 1000))
+    assert store.disk_bytes() <= 2500
+    assert not (tmp_path / "a.state").exists() and (tmp_path / "c.state").exists()
+
+
+def test_a_corrupt_state_file_is_dropped_not_loaded(tmp_path):
+    store = PrefixStateStore(tmp_path, max_disk_bytes=10_000, memory_states=0)
+    (tmp_path / "bad.state").write_bytes(b"not a state")
+    assert store.get("bad") is None and not (tmp_path / "bad.state").exists()
+
+
+@pytest.fixture()
+def model_with_fresh_store(chat_model, tmp_path):
+    if not hasattr(chat_model, "states"):
+        pytest.skip("prompt states are a llama.cpp feature")
+    saved = chat_model.states
+    chat_model.states = PrefixStateStore(tmp_path, max_disk_bytes=200 << 20)
+    yield chat_model
+    chat_model.states = saved
+
+
+MESSAGES = [
+    {"role": "system", "content": "You answer PyTorch questions briefly.\n\n<context>\n[Q73] 梯度累积：把多个小批量的梯度"
+                                  "累加起来，每 N 步才调用一次 optimizer.step() 和 optimizer.zero_grad()。\n</context>"},
+    {"role": "user", "content": "Question: what is gradient accumulation?"},
+]
+
+
+@pytest.mark.slow
+def test_restored_state_gives_the_same_answer_as_a_built_one(model_with_fresh_store):
+    model = model_with_fresh_store
+    built = model.chat(MESSAGES, max_new_tokens=24)  # miss: evaluates the prefix and saves it
+    assert model.states.misses == 1 and len(list(model.states.folder.glob("*.state"))) == 1
+    model.states._memory.clear()  # force the disk path
+    restored = model.chat(MESSAGES, max_new_tokens=24)
+    assert model.states.hits >= 1 and restored == built
+
+
+@pytest.mark.slow
+def test_warm_builds_the_state_without_answering(model_with_fresh_store):
+    model = model_with_fresh_store
+    assert model.warm([MESSAGES[0], {"role": "user", "content": "?"}])
+    tokens, n, _ = model.render(MESSAGES)
+    assert n > 0 and state_key(model._model_id, tokens[:n]) in model.states
