@@ -147,8 +147,12 @@ def cmd_eval_grading(args, engine) -> int:
 def cmd_eval_facts(args, engine) -> int:
     from chatbot.eval.facts import FACTS_SET, evaluate_facts, format_facts_report
 
+    def progress(row: dict) -> None:
+        print(f"{row['id']} [{row['mode']}] facts {len(row['stated'])}/{row['facts']} false {len(row['false_claims'])} "
+              f"{row['total_ms'] / 1000:.1f} s", file=sys.stderr, flush=True)
+
     report = evaluate_facts(engine, Path(args.file) if args.file else FACTS_SET, use_llm=not args.no_llm,
-                            limit=args.limit)
+                            limit=args.limit, progress=progress)
     if args.json:
         _print_json(report)
     else:

@@ -44,6 +44,7 @@ class Prepared:
     refused: bool
     title_only_id: str | None
     retrieval_ms: float
+    truncated_from: int = 0  # the question's length when it was cut to the answerer's limit
 
 
 @dataclass

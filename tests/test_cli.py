@@ -70,3 +70,46 @@ def test_ask_queries_file_refuses_off_topic(tmp_path):
     first, second = (json.loads(line) for line in out.stdout.splitlines())
     assert first["refused"] and first["citations"] == []
     assert not second["refused"] and second["citations"]
+
+
+# ----------------------------------------------------------------------------- grading and the terminal interview
+def test_grade_one_answer_as_json():
+    out = run("grade", "--question", "Q73", "--answer", "把多个小批量的梯度累加起来，每 N 步才更新一次参数。",
+              "--json", "--no-llm")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert {"id", "score", "covered", "missing", "wrong", "feedback", "graded_by"} <= set(result)
+    assert result["id"] == "Q73" and 0 <= result["score"] <= 10 and result["graded_by"] == "embedding"
+
+
+@pytest.mark.parametrize("qid, why", [("Q999", "unknown question id"), ("Z1", "unknown question id")])
+def test_grading_an_unknown_question_is_a_clear_error(qid, why):
+    out = run("grade", "--question", qid, "--answer", "anything", "--json", "--no-llm")
+    assert out.returncode == 2 and why in out.stderr and "Traceback" not in out.stderr
+
+
+def test_grading_a_question_without_a_reference_is_a_clear_error(engine):
+    title_only = next((q for q in engine.index.questions.values() if not q.has_answer), None)
+    if title_only is None:
+        pytest.skip("every question has an answer now")
+    out = run("grade", "--question", title_only.id, "--answer", "anything", "--no-llm")
+    assert out.returncode == 2 and "no reference answer" in out.stderr
+
+
+def test_grade_answers_file_prints_one_line_per_answer(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    rows = [{"id": "Q73", "answer": "梯度累积就是每个 epoch 降低学习率。"}, {"id": "E6", "answer": ""},
+            {"id": "Q999", "answer": "x"}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\nnot json\n", encoding="utf-8")
+    out = run("grade", "--answers-file", str(path), "--json", "--no-llm")
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert out.returncode == 2 and len(lines) == 4  # every line answered, the bad ones with an error
+    assert lines[0]["id"] == "Q73" and lines[1]["score"] == 0 and "error" in lines[2] and "error" in lines[3]
+
+
+def test_terminal_interview_reads_answers_and_prints_a_summary():
+    answers = "把多个小批量的梯度累加，每 N 步更新一次参数。\n\n?\n\nskip\n\n"
+    done = subprocess.run([sys.executable, "-m", "chatbot", "interview", "-n", "3", "--no-llm", "--lang", "en"],
+                          cwd=REPO_ROOT, input=answers, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "[1/3]" in done.stdout and "score" in done.stdout and "Interview summary" in done.stdout

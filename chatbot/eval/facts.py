@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,8 @@ def load_fact_questions(path: Path = FACTS_SET) -> list[FactQuestion]:
     return out
 
 
-def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limit: int = 0) -> dict:
+def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limit: int = 0,
+                   progress: Callable[[dict], None] | None = None) -> dict:
     from chatbot.rag.answerer import Answerer
 
     answerer = Answerer(engine)
@@ -83,6 +85,8 @@ def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limi
             "cites_expected": bool(set(a.citations) & set(item.expected_ids)), "citations": a.citations,
             "first_token_ms": a.first_token_ms, "total_ms": a.total_ms, "answer": a.text,
         })
+        if progress is not None:
+            progress(rows[-1])
     n = len(rows) or 1
     model = engine.chat_model() if use_llm else None
     summary = {

@@ -20,6 +20,7 @@ from indexer.text import FENCED_BLOCK
 log = logging.getLogger(__name__)
 
 LLM_PASSAGES = 2
+MAX_QUESTION_CHARS = 2000  # longer questions are cut (the answer says so); a pasted error fits easily
 MAX_ATTEMPTS = 2  # one answer, one retry with a corrected prompt; then the extractive answer
 
 
@@ -37,6 +38,7 @@ TEXT = {
         "uncited": "\n\n> 注：没有 [Q…]/[E…] 引用标记的句子不是出自知识库，请自行核实。",
         "fallback": "（未使用语言模型：{why}）\n\n",
         "retrying": "⏳ 回答不理想，正在重新生成… ",
+        "truncated": "（问题太长（{total} 个字符），只使用了前 {n} 个字符。）\n\n",
         "unusable": "模型两次给出的回答都不可用（{problems}），改为直接摘录知识库",
     },
     "en": {
@@ -48,6 +50,7 @@ TEXT = {
                    "please verify them.",
         "fallback": "(No language model used: {why})\n\n",
         "retrying": "⏳ That answer was not usable; writing it again… ",
+        "truncated": "(The question was too long ({total} characters); only its first {n} were used.)\n\n",
         "unusable": "the model's answer was unusable twice ({problems}), so these are the knowledge base's own words",
     },
 }
@@ -62,6 +65,9 @@ class Answerer:
 
     def prepare(self, question: str, history: Sequence[Turn] = ()) -> Prepared:
         start = time.perf_counter()
+        # every later step (tokenising, BM25, embedding, the prompt) grows with the text: bound it first
+        original_length = len(question)
+        question = question if original_length <= MAX_QUESTION_CHARS else question[:MAX_QUESTION_CHARS]
         history = bounded(list(history), self.engine.config.history_turns)
         resolved = resolve_query(question, history)
         hits = self.engine.retriever.search(resolved, top_k=self.engine.config.top_k)
@@ -69,7 +75,8 @@ class Answerer:
         top = hits[0].question if hits else None
         title_only = top.id if covered and top is not None and not top.has_answer else None
         return Prepared(question, resolved, detect_language(question), hits if covered else [], not covered,
-                        title_only, (time.perf_counter() - start) * 1000)
+                        title_only, (time.perf_counter() - start) * 1000,
+                        original_length if original_length > MAX_QUESTION_CHARS else 0)
 
     def stream(self, prepared: Prepared, history: Sequence[Turn] = (), *,
                use_llm: bool = True, started: float | None = None) -> Iterator[Event]:
@@ -155,6 +162,8 @@ class Answerer:
     def _finish(self, prepared: Prepared, text: str, citations: list[str], mode: Mode,
                 started: float, first: float) -> Answer:
         now = time.perf_counter()
+        if prepared.truncated_from:
+            text = TEXT[prepared.language]["truncated"].format(n=MAX_QUESTION_CHARS, total=prepared.truncated_from) + text
         return Answer(prepared.question, prepared.resolved_query, prepared.language, text, citations,
                       prepared.refused, prepared.hits, mode, prepared.retrieval_ms,
                       (first - started) * 1000 + prepared.retrieval_ms, (now - started) * 1000 + prepared.retrieval_ms)
