@@ -47,9 +47,15 @@ def test_empty_query_is_an_error(retriever):
         retriever.search("   ", 5)
 
 
+# Queries of the kinds people paste into a chat box (errors, long context, descriptions, mixed languages),
+# added with the supplement answers; reported as their own rows, not held to the thresholds below.
+CHATBOX_KINDS = {"pasted_error", "long_context", "description", "mixed"}
+
+
 def test_quality_thresholds_on_the_labelled_set(retriever):
-    metrics = evaluate_retrieval(retriever, load_labelled())["metrics"]
-    assert len(load_labelled()) >= 150
+    queries = [q for q in load_labelled() if q.kind not in CHATBOX_KINDS]
+    metrics = evaluate_retrieval(retriever, queries)["metrics"]
+    assert len(queries) >= 150
     for subset in ("all", "lang=zh", "lang=en"):
         assert metrics[subset]["hit@5"] >= 0.95, (subset, metrics[subset])
         assert metrics[subset]["hit@1"] >= 0.80, (subset, metrics[subset])
