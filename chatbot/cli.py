@@ -120,28 +120,27 @@ def cmd_ask(args, engine) -> int:
     return 0
 
 
-def cmd_eval_answers(args, engine) -> int:
-    from chatbot.eval.answers import ANSWER_SET, evaluate_answers, format_report
-
-    report = evaluate_answers(engine, Path(args.file) if args.file else ANSWER_SET, use_llm=not args.no_llm,
-                              limit=args.limit)
+def _run_report(args, engine, evaluate, default_set: Path, render, **extra) -> int:
+    """The shared shape of the eval-* commands: evaluate a labelled set, print JSON or the readable report."""
+    report = evaluate(engine, Path(args.file) if args.file else default_set, use_llm=not args.no_llm,
+                      limit=args.limit, **extra)
     if args.json:
         _print_json(report)
     else:
-        print(format_report(report))
+        print(render(report))
     return 0
+
+
+def cmd_eval_answers(args, engine) -> int:
+    from chatbot.eval.answers import ANSWER_SET, evaluate_answers, format_report
+
+    return _run_report(args, engine, evaluate_answers, ANSWER_SET, format_report)
 
 
 def cmd_eval_grading(args, engine) -> int:
     from chatbot.eval.grading import GRADING_SET, evaluate_grading, format_grading_report
 
-    report = evaluate_grading(engine, Path(args.file) if args.file else GRADING_SET, use_llm=not args.no_llm,
-                              limit=args.limit)
-    if args.json:
-        _print_json(report)
-    else:
-        print(format_grading_report(report))
-    return 0
+    return _run_report(args, engine, evaluate_grading, GRADING_SET, format_grading_report)
 
 
 def cmd_eval_facts(args, engine) -> int:
@@ -151,13 +150,8 @@ def cmd_eval_facts(args, engine) -> int:
         print(f"{row['id']} [{row['mode']}] facts {len(row['stated'])}/{row['facts']} false {len(row['false_claims'])} "
               f"{row['total_ms'] / 1000:.1f} s", file=sys.stderr, flush=True)
 
-    report = evaluate_facts(engine, Path(args.file) if args.file else FACTS_SET, use_llm=not args.no_llm,
-                            limit=args.limit, progress=progress)
-    if args.json:
-        _print_json(report)
-    else:
-        print(format_facts_report(report, show=args.show))
-    return 0
+    return _run_report(args, engine, evaluate_facts, FACTS_SET, lambda r: format_facts_report(r, show=args.show),
+                       progress=progress)
 
 
 def _grade_one(engine, qid_text: str, answer: str, model) -> tuple[dict, int]:
