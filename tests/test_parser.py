@@ -21,9 +21,12 @@ def test_shipped_kb_has_all_131_ids_in_order(shipped):
 
 
 def test_61_questions_have_answers(shipped):
-    answered = {q.id for q in shipped.questions if q.has_answer}
+    answered = {q.id for q in shipped.questions if q.has_answer and not q.supplement}
     expected = {f"Q{n}" for n in [*range(1, 11), *range(71, 81), *range(91, 101)]} | {f"E{n}" for n in range(1, 32)}
-    assert answered == expected
+    assert answered == expected  # from the original documents
+    supplemented = {q.id for q in shipped.questions if q.supplement}
+    assert supplemented == {f"Q{n}" for n in [*range(11, 71), *range(81, 91)]}  # the other 70, written for the product
+    assert all(q.has_answer for q in shipped.questions)
 
 
 def test_tolerates_two_spaces_after_hashes_and_missing_space_in_list(shipped):
@@ -32,10 +35,12 @@ def test_tolerates_two_spaces_after_hashes_and_missing_space_in_list(shipped):
     assert q["Q60"].title == "PyTorch中的深度强化学习是什么？它有什么应用？"
 
 
-def test_title_only_questions_point_to_the_list(shipped):
+def test_supplemented_questions_point_to_their_supplement_file(shipped):
     q = shipped.by_id()["Q27"]
-    assert not q.has_answer and q.source == "main_series_question_list.md" and q.line > 1
+    assert q.has_answer and q.supplement and q.source.startswith("supplement_main_") and q.line > 1
     assert "循环神经网络" in q.title
+    twin = shipped.by_id()["Q35"]
+    assert twin.same_as == "Q17" and twin.answer == shipped.by_id()["Q17"].answer
 
 
 def test_code_blocks_are_kept_whole(shipped):
@@ -47,7 +52,7 @@ def test_code_blocks_are_kept_whole(shipped):
     # `# comment` lines inside code are not headings: Q8's training script stays in one block
     q8 = by_id["Q8"]
     assert len(q8.code_blocks) == 1 and "# 保存模型" in q8.code_blocks[0].code
-    assert sum(len(q.code_blocks) for q in shipped.questions) == 28
+    assert sum(len(q.code_blocks) for q in shipped.questions if not q.supplement) == 28  # the original documents
 
 
 def test_records_carry_source_file_and_line(shipped):

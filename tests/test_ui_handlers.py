@@ -77,9 +77,14 @@ def test_question_markdown_with_code_and_title_only_badge(engine):
     e3 = engine.index.questions["E3"]  # an answer with code: the fence is shown verbatim
     assert e3.code_blocks
     assert f"```{e3.code_blocks[0].language}\n{e3.code_blocks[0].code}" in question_markdown(e3)
-    title_only = next(q for q in engine.index.questions.values() if not q.has_answer)
+    from dataclasses import replace
+
+    title_only = replace(engine.index.questions["Q27"], answer="", supplement=False)
     md = question_markdown(title_only)
     assert title_only.id in md and "仅题目 / title only" in md
+    supplemented = question_markdown(engine.index.questions["Q27"])
+    assert "补充答案 / written for this product" in supplemented and "仅题目" not in supplemented
+    assert "`= Q17`" in question_markdown(engine.index.questions["Q35"])
 
 
 def test_sources_show_the_first_code_block_folded(engine):
@@ -251,7 +256,7 @@ def test_browse_lists_every_question_by_series(handlers, engine):
     md = handlers.lookup.browse("all")
     for qid in ("Q1", "Q100", "E1", "E31"):
         assert f"**{qid}**" in md
-    assert "仅题目" in md
+    assert "补充答案" in md and "仅题目" not in md  # every question is answered now
     main = handlers.lookup.browse("main")
     assert "**Q1**" in main and "**E1**" not in main
     assert "unknown series" in handlers.lookup.browse("nope")
