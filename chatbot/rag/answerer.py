@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator, Sequence
 
@@ -143,7 +144,8 @@ class Answerer:
             yield Delta(prefix + text["retrying"])
         else:
             raise Unusable(problems)
-        body = FENCED_BLOCK.sub("", raw) if code else raw  # the KB's code replaces any the model wrote
+        # the KB's code replaces any the model wrote; the gap its block left is closed
+        body = re.sub(r"\n{3,}", "\n\n", FENCED_BLOCK.sub("", raw)) if code else raw
         retrieved = [h.question.id for h in prepared.hits]
         cited = self.checker.cite(body, retrieved)
         final = prefix + mark_model_code(cited.text, lang)
