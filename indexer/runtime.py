@@ -138,6 +138,43 @@ def _apply_umask(folder: Path) -> None:
         os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
 
 
+def restore_interrupted_swap(final: Path) -> bool:
+    """`atomic_dir` moves the old `final` aside just before the new one takes its place; a writer killed
+    between the two renames leaves no `final` but the old one aside. This puts the newest one back (call it
+    holding the writers' lock). True when something was restored."""
+    final = Path(final)
+    if final.exists():
+        return False
+    aside = sorted((p for p in final.parent.glob(f".{final.name}.old-*") if p.is_dir()),
+                   key=lambda p: p.stat().st_mtime, reverse=True)
+    for candidate in aside:
+        try:
+            candidate.rename(final)
+            return True
+        except OSError:
+            continue
+    return False
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (and threads) on `path` (created if needed), released on exit or
+    when the holder dies. Writers of one cache folder take it so that two builds never interleave."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock (atomic renames still keep readers safe)
+        yield
+        return
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def remove_stale_temp(final: Path, max_age_s: float = 3 * 3600) -> None:
     """Temporary folders and files of writers that were killed (a live one is younger than this)."""
     import time

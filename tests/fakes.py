@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+
 
 class ScriptedModel:
     """A chat model that replies with scripted pieces and records every call.
@@ -43,3 +45,35 @@ class CountingModel:
     def stream_chat(self, messages, **kwargs):
         self.calls += 1
         return self.model.stream_chat(messages, **kwargs)
+
+
+class HashEmbedder:
+    """A stand-in embedding model: a fixed pseudo-random unit vector per text (the same text, the same vector),
+    no model to load. `delay` seconds per call and a `signal` file touched when a call starts let a test catch
+    a build in the middle of embedding (to kill it, or to race another build)."""
+
+    name, dim, device = "hash-embedder", 16, "cpu"
+
+    def __init__(self, *, delay: float = 0.0, signal: str = "") -> None:
+        self.delay, self.signal, self.calls = delay, signal, 0
+
+    def _vectors(self, texts) -> np.ndarray:
+        import hashlib
+        import time
+        from pathlib import Path
+
+        self.calls += 1
+        if self.signal:
+            Path(self.signal).touch()
+        if self.delay:
+            time.sleep(self.delay)
+        rows = [np.random.default_rng(int.from_bytes(hashlib.sha256(t.encode("utf-8", "replace")).digest()[:8], "big"))
+                .standard_normal(self.dim) for t in texts]
+        out = np.asarray(rows, dtype=np.float32).reshape(len(rows), self.dim)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def encode_passages(self, texts, *, progress: bool = False, batch_size: int = 16) -> np.ndarray:
+        return self._vectors(list(texts))
+
+    def encode_queries(self, texts) -> np.ndarray:
+        return self._vectors(list(texts))

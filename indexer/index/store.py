@@ -6,6 +6,7 @@ format version is discarded as a whole, never mixed in.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
 EMBEDDINGS = "embeddings.npy"
 FAISS_INDEX = "dense.faiss"
+# sha256 of chunks.json and the embedding rows, so a damaged file is caught even when it still parses. A file
+# of its own (not a manifest field): caches written before it existed stay readable, and the next build adds it.
+CHECKSUM = "checksum.sha256"
 
 
 @dataclass
@@ -43,30 +47,57 @@ def index_dir(cache_dir: Path) -> Path:
     return cache_dir / "index"
 
 
+def checksum(chunks_json: bytes, embeddings: np.ndarray) -> str:
+    digest = hashlib.sha256(chunks_json)
+    digest.update(np.ascontiguousarray(embeddings, dtype=np.float32).tobytes())
+    return digest.hexdigest()
+
+
 def read_index(directory: Path) -> tuple[StoredIndex | None, str]:
-    """The stored index, or None with the reason it cannot be used."""
+    """The stored index, or None with the reason it cannot be used (missing, truncated, damaged, or written
+    by another format version)."""
     try:
         raw = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
         manifest = Manifest(**raw)
-        chunks = [Chunk(**c) for c in json.loads((directory / CHUNKS).read_text(encoding="utf-8"))]
-        embeddings = np.load(directory / EMBEDDINGS)
+        if manifest.format_version != FORMAT_VERSION:
+            return None, f"index format {manifest.format_version} != {FORMAT_VERSION}"
+        chunks_json = (directory / CHUNKS).read_bytes()
+        chunks = [Chunk(**c) for c in json.loads(chunks_json.decode("utf-8"))]
+        embeddings = np.load(directory / EMBEDDINGS, allow_pickle=False)
     except FileNotFoundError:
         return None, "no index yet"
-    except (ValueError, TypeError, KeyError, OSError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, OSError, EOFError) as exc:
         return None, f"unreadable index ({exc.__class__.__name__})"
-    if manifest.format_version != FORMAT_VERSION:
-        return None, f"index format {manifest.format_version} != {FORMAT_VERSION}"
     if embeddings.shape != (len(chunks), manifest.dim) or manifest.n_chunks != len(chunks):
         return None, "index files disagree with each other"
-    return StoredIndex(manifest, chunks, embeddings.astype(np.float32, copy=False)), ""
+    embeddings = embeddings.astype(np.float32, copy=False)
+    checksum_file = directory / CHECKSUM
+    recorded = checksum_file.read_bytes().decode("ascii", "replace").strip() if checksum_file.exists() else ""
+    if recorded and recorded != checksum(chunks_json, embeddings):
+        return None, "index files damaged (checksum mismatch)"
+    if not np.isfinite(embeddings).all():
+        return None, "index files damaged (embeddings not finite)"
+    return StoredIndex(manifest, chunks, embeddings), ""
+
+
+def has_checksum(directory: Path) -> bool:
+    return (directory / CHECKSUM).exists()
+
+
+def record_checksum(directory: Path, stored: StoredIndex) -> None:
+    """Adds the checksum to a cache written before it was recorded."""
+    from indexer.runtime import write_text_atomic
+
+    write_text_atomic(directory / CHECKSUM, checksum((directory / CHUNKS).read_bytes(), stored.embeddings) + "\n")
 
 
 def write_index(directory: Path, stored: StoredIndex) -> None:
     """Writes into a temporary folder and swaps it in, so a crash never leaves a half-written index."""
+    chunks_json = json.dumps([asdict(c) for c in stored.chunks], ensure_ascii=False).encode("utf-8")
     with atomic_dir(directory) as tmp:
-        np.save(tmp / EMBEDDINGS, stored.embeddings)
-        (tmp / CHUNKS).write_text(json.dumps([asdict(c) for c in stored.chunks], ensure_ascii=False),
-                                  encoding="utf-8")
+        np.save(tmp / EMBEDDINGS, np.ascontiguousarray(stored.embeddings, dtype=np.float32))
+        (tmp / CHUNKS).write_bytes(chunks_json)
+        (tmp / CHECKSUM).write_text(checksum(chunks_json, stored.embeddings) + "\n", encoding="ascii")
         write_faiss(tmp / FAISS_INDEX, stored.embeddings)
         (tmp / MANIFEST).write_text(json.dumps(asdict(stored.manifest), indent=2, ensure_ascii=False),
                                     encoding="utf-8")
@@ -94,3 +125,19 @@ def write_faiss(path: Path, embeddings: np.ndarray) -> None:
 
 def read_faiss(path: Path):
     return _faiss().read_index(str(path))
+
+
+def checked_faiss(path: Path, embeddings: np.ndarray) -> tuple[object, str]:
+    """The FAISS index at `path` when it holds exactly `embeddings` (row i is chunk i, so its ids are right),
+    else one rebuilt from them, with the reason ("" when the file was sound)."""
+    try:
+        index = read_faiss(path)
+        n, dim = embeddings.shape
+        if index.ntotal == n and index.d == dim and (
+            n == 0 or np.array_equal(index.reconstruct_n(0, n), embeddings)
+        ):
+            return index, ""
+        why = "dense index does not match the stored embeddings"
+    except Exception as exc:  # faiss raises RuntimeError for a truncated or foreign file
+        why = f"dense index unreadable ({exc.__class__.__name__})"
+    return make_faiss(embeddings), why
