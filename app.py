@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] + " Flags override KBCHAT_* "
                                      "environment variables (e.g. KBCHAT_BACKEND=none).")
     add_config_flags(parser, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
-                     "max_new_tokens", "host", "port")
+                     "max_new_tokens", "host", "port", "llm_url", "llm_timeout")
     parser.add_argument("--share", action="store_true", default=False,
                         help="also publish a temporary public gradio.live link (needs internet; off by default)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -74,7 +74,9 @@ def load_engine(config: Config):
     index = engine.index
     say(f"      {index.report.summary()} ({time.perf_counter() - start:.1f} s)")
     engine.retriever.search("PyTorch 张量 tensor", top_k=1)  # warm-up: tokenizer dictionaries, first query
-    if config.llm_enabled:
+    if config.llm_url:
+        say(f"[2/3] generation on the inference server {config.llm_url} (timeout {config.llm_timeout} s) …")
+    elif config.llm_enabled:
         say(f"[2/3] loading the language model ({config.llm_model}, backend {config.llm_backend}, "
             f"device {config.device}) …")
     else:
@@ -104,9 +106,10 @@ def build_demo(handlers):
 
     series_choices = handlers.series_choices()
 
-    llm_loaded = handlers.use_llm and handlers.engine.chat_model() is not None
+    model = handlers.engine.chat_model() if handlers.use_llm else None
     # One generation at a time (the model is shared and CPU-bound): queued users see their position.
-    llm_limit = 1 if llm_loaded else 2
+    # An inference server (--llm-url) batches: as many at once as it is sent (KBCHAT_LLM_PARALLEL).
+    llm_limit = getattr(model, "parallel", 1) if model is not None else 2
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"# {TITLE}\n回答只依据知识库（PyTorch 面试题），并用 [Q…]/[E…] 标注出处。 "
@@ -232,8 +235,15 @@ def main(argv: list[str] | None = None) -> int:
     demo = build_demo(handlers)
     demo.queue(default_concurrency_limit=4, max_size=64)
     say(f"[3/3] web UI on http://{config.host}:{config.port}" + ("  (+ public share link)" if args.share else ""))
-    demo.launch(server_name=config.host, server_port=config.port, share=args.share, show_error=True,
-                theme=theme(), css=CSS, quiet=False)
+    app, _, _ = demo.launch(server_name=config.host, server_port=config.port, share=args.share, show_error=True,
+                            theme=theme(), css=CSS, quiet=False, prevent_thread_lock=True)
+    from chatbot.api import ChatAPI
+
+    # the OpenAI-compatible API on the same server, over the Chat tab's pipeline
+    ChatAPI(handlers.chat.answerer, use_llm=handlers.use_llm, api_key=config.api_key).install(app)
+    say(f"      OpenAI-compatible API on http://{config.host}:{config.port}/v1 (model \"pytorch-kb-chat\""
+        + (", API key required)" if config.api_key else ")"))
+    demo.block_thread()
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`python -m chatbot search|ask|grade|interview|eval-*` – the command-line front end."""
+"""`python -m chatbot search|ask|grade|interview|eval-*|model-path` – the command-line front end."""
 from __future__ import annotations
 
 import argparse
@@ -248,6 +248,20 @@ def cmd_interview(args, engine) -> int:
     return 0
 
 
+def cmd_model_path(args, engine) -> int:
+    """Prints the path of a packaged model's assembled, sha256-checked GGUF (for llama.cpp's server)."""
+    from chatbot.llm import packaged
+    from indexer.errors import ModelUnavailable
+
+    try:
+        path = packaged.ensure_gguf(args.name, Path(engine.config.cache_dir).expanduser(), progress=True)
+    except ModelUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if args.name not in packaged.REGISTRY else 1
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chatbot", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -314,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(facts, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device",
                      "max_new_tokens")
     facts.set_defaults(func=cmd_eval_facts)
+
+    mp = sub.add_parser("model-path", help="print the path of a packaged model's checked GGUF (assembled if needed)")
+    mp.add_argument("name", help="qwen-0.5b or qwen-1.5b")
+    add_config_flags(mp, "kb_dir", "cache_dir")
+    mp.set_defaults(func=cmd_model_path)
 
     ev = sub.add_parser("eval-retrieval", help="hit@1, hit@5 and MRR@10 on the labelled query set")
     ev.add_argument("--file", help="labelled queries (JSON Lines); default eval/retrieval_queries.jsonl")

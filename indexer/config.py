@@ -31,6 +31,13 @@ class Config:
     state_cache_mb: int = 2048
     host: str = "127.0.0.1"
     port: int = 7860
+    # an OpenAI-compatible inference server (vLLM, llama.cpp's server, Ollama, TGI) for generation, e.g.
+    # http://127.0.0.1:8000/v1; retrieval, refusals, citation checks and the extractive fallback stay in the app
+    llm_url: str = ""
+    llm_timeout: int = 30  # seconds the inference server may stay silent (first token, or between tokens)
+    llm_parallel: int = 4  # generations sent to the inference server at once (it batches them)
+    llm_api_key: str = ""  # bearer token the inference server wants, if any
+    api_key: str = ""  # when set, /v1/* requires "Authorization: Bearer <key>"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:
@@ -92,8 +99,12 @@ def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
         "state_cache_mb": ("--state-cache-mb", "disk budget (MB) for saved prompt states of llama.cpp; 0 = off"),
         "host": ("--host", "address to listen on"),
         "port": ("--port", "port to listen on"),
+        "llm_url": ("--llm-url", "generate on this OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 "
+                                 "(env KBCHAT_LLM_URL)"),
+        "llm_timeout": ("--llm-timeout", "seconds the inference server may stay silent before the answer falls "
+                                         "back to extractive (env KBCHAT_LLM_TIMEOUT)"),
     }
     for name in names:
         flag, text = help_[name]
-        kind = int if name in {"top_k", "max_new_tokens", "port", "state_cache_mb"} else str
+        kind = int if name in {"top_k", "max_new_tokens", "port", "state_cache_mb", "llm_timeout"} else str
         parser.add_argument(flag, dest=name, type=kind, default=None, help=text)

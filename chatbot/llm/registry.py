@@ -132,7 +132,8 @@ def load_chat_model(config: Config, *, progress: bool = True) -> ChatModel:
     cached too (a bad model is not re-hashed or re-converted on each request); call
     ``unload_all()`` to retry after fixing the cause.
     """
-    key = (config.llm_backend, str(config.llm_model), config.device, str(Path(config.cache_dir).expanduser()))
+    key = (config.llm_backend, str(config.llm_model), config.device, str(Path(config.cache_dir).expanduser()),
+           config.llm_url)
     with _cache_guard:
         hit = _cache.get(key)
         lock = _key_locks.setdefault(key, threading.Lock())
@@ -164,6 +165,10 @@ def _load_or_reason(config: Config, progress: bool) -> ChatModel | ModelUnavaila
     spec = str(config.llm_model)
     backend = config.llm_backend
     t0 = time.monotonic()
+    if config.llm_url:  # generation on an inference server: nothing to load here
+        from chatbot.llm import openai_backend
+
+        return openai_backend.load(config)
     try:
         source = resolve_source(spec)
         backend = choose_backend(config.llm_backend, source, config.device)

@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 
-from chatbot.llm.base import ChatModel
+from chatbot.llm.base import ChatModel, ModelUnavailable
 from chatbot.rag.citations import CitationChecker, strip_markers
 from chatbot.rag.degenerate import RETRY_HINT, diagnose, title_texts
 from chatbot.rag.extractive import answered_passages, extractive_answer
@@ -98,6 +98,9 @@ class Answerer:
             except Unusable as exc:
                 problems = exc.problems
                 why = text["unusable"].format(problems=", ".join(exc.problems))
+            except ModelUnavailable as exc:  # an inference server down or too slow (the message names it)
+                log.warning("generation failed, answering extractively: %s", exc)
+                why = str(exc)
             except Exception as exc:  # out of memory, a backend crash: the user still gets an answer
                 log.warning("generation failed, answering extractively: %s", exc)
                 why = f"generation failed: {exc.__class__.__name__}"
