@@ -3,8 +3,6 @@ an in-process server over a scripted model (the LLM path: draft, checked markers
 the real `python app.py` (same host and port as the page; extractive answers, refusals, follow-ups)."""
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +13,7 @@ from chatbot.api import MODEL_ID, BadRequest, ChatAPI, _draft_piece, conversatio
 from chatbot.rag.answerer import Answerer
 from chatbot.rag.engine import Engine
 from tests.fakes import ScriptedModel
-from tests.fixtures_app import free_port
+from tests.fixtures_app import serving
 
 openai = pytest.importorskip("openai")
 
@@ -23,27 +21,6 @@ QUESTION = "How does gradient accumulation work and why would I use it?"
 REPLY = ["Gradient accumulation sums the gradients of several small batches ",
          "before one optimizer step, so a model can train with a larger effective ",
          "batch size than fits in memory at once."]
-
-
-@contextlib.contextmanager
-def serving(app):
-    """A real uvicorn server for `app` on a free loopback port, in a thread; yields its base URL."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the API server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
