@@ -262,20 +262,6 @@ def cmd_model_path(args, engine) -> int:
     return 0
 
 
-def cmd_model_path(args, engine) -> int:
-    """Prints the path of a packaged model's assembled, sha256-checked GGUF (for llama.cpp's server)."""
-    from chatbot.llm import packaged
-    from indexer.errors import ModelUnavailable
-
-    try:
-        path = packaged.ensure_gguf(args.name, Path(engine.config.cache_dir).expanduser(), progress=True)
-    except ModelUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2 if args.name not in packaged.REGISTRY else 1
-    print(path)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chatbot", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -342,11 +328,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(facts, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device",
                      "max_new_tokens")
     facts.set_defaults(func=cmd_eval_facts)
-
-    mp = sub.add_parser("model-path", help="print the path of a packaged model's checked GGUF (assembled if needed)")
-    mp.add_argument("name", help="qwen-0.5b or qwen-1.5b")
-    add_config_flags(mp, "kb_dir", "cache_dir")
-    mp.set_defaults(func=cmd_model_path)
 
     mp = sub.add_parser("model-path", help="print the path of a packaged model's checked GGUF (assembled if needed)")
     mp.add_argument("name", help="qwen-0.5b or qwen-1.5b")

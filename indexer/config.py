@@ -38,13 +38,6 @@ class Config:
     llm_parallel: int = 4  # generations sent to the inference server at once (it batches them)
     llm_api_key: str = ""  # bearer token the inference server wants, if any
     api_key: str = ""  # when set, /v1/* requires "Authorization: Bearer <key>"
-    # an OpenAI-compatible inference server (vLLM, llama.cpp's server, Ollama, TGI) for generation, e.g.
-    # http://127.0.0.1:8000/v1; retrieval, refusals, citation checks and the extractive fallback stay in the app
-    llm_url: str = ""
-    llm_timeout: int = 30  # seconds the inference server may stay silent (first token, or between tokens)
-    llm_parallel: int = 4  # generations sent to the inference server at once (it batches them)
-    llm_api_key: str = ""  # bearer token the inference server wants, if any
-    api_key: str = ""  # when set, /v1/* requires "Authorization: Bearer <key>"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:

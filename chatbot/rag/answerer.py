@@ -101,9 +101,6 @@ class Answerer:
             except ModelUnavailable as exc:  # an inference server down or too slow (the message names it)
                 log.warning("generation failed, answering extractively: %s", exc)
                 why = str(exc)
-            except ModelUnavailable as exc:  # an inference server down or too slow (the message names it)
-                log.warning("generation failed, answering extractively: %s", exc)
-                why = str(exc)
             except Exception as exc:  # out of memory, a backend crash: the user still gets an answer
                 log.warning("generation failed, answering extractively: %s", exc)
                 why = f"generation failed: {exc.__class__.__name__}"
