@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] + " Flags override KBCHAT_* "
                                      "environment variables (e.g. KBCHAT_BACKEND=none).")
     add_config_flags(parser, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
-                     "max_new_tokens", "host", "port", "llm_url", "llm_timeout")
+                     "max_new_tokens", "host", "port", "auth", "auth_file", "llm_url", "llm_timeout")
     parser.add_argument("--share", action="store_true", default=False,
                         help="also publish a temporary public gradio.live link (needs internet; off by default)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -222,6 +222,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown backend {config.llm_backend!r}: use auto, llamacpp, transformers or none",
               file=sys.stderr)
         return 2
+    from chatbot.ui.access import AUTH_MESSAGE, exposure_warning, load_users, login_check
+    from indexer.errors import KBChatError
+
+    try:  # a bad login setting fails before the slow start
+        users = load_users(config.auth, config.auth_file)
+    except KBChatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if warning := exposure_warning(config.host, login=bool(users), share=args.share):
+        print(warning, file=sys.stderr, flush=True)
     try:
         engine = load_engine(config)
     except Exception as exc:
@@ -236,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.queue(default_concurrency_limit=4, max_size=64)
     say(f"[3/3] web UI on http://{config.host}:{config.port}" + ("  (+ public share link)" if args.share else ""))
     app, _, _ = demo.launch(server_name=config.host, server_port=config.port, share=args.share, show_error=True,
-                            theme=theme(), css=CSS, quiet=False, prevent_thread_lock=True)
+                            theme=theme(), css=CSS, quiet=False, prevent_thread_lock=True,
+                            auth=login_check(users) if users else None, auth_message=AUTH_MESSAGE if users else None)
     from chatbot.api import ChatAPI
 
     # the OpenAI-compatible API on the same server, over the Chat tab's pipeline

@@ -6,8 +6,11 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from indexer.config import add_config_flags, config_from_cli
+from indexer.errors import KBChatError
+from indexer.text import bound_user_text
 
 
 def _print_json(obj) -> None:
@@ -15,13 +18,61 @@ def _print_json(obj) -> None:
     sys.stdout.flush()
 
 
-def _read_queries(path: str) -> list[str]:
+def _read_lines(path: str) -> list[str]:
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        return Path(path).read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
-        raise SystemExit(f"error: queries file not found: {path}") from None
+        raise SystemExit(f"error: file not found: {path}") from None
+    except IsADirectoryError:
+        raise SystemExit(f"error: {path} is a folder, not a file") from None
     except UnicodeDecodeError:
-        raise SystemExit(f"error: queries file is not UTF-8 text: {path}") from None
+        raise SystemExit(f"error: {path} is not UTF-8 text") from None
+
+
+class QueryLine(NamedTuple):
+    line: int  # 1-based line of the file
+    text: str  # the query ("" when the line is empty or could not be read)
+    error: str  # why the line could not be read ("" when it could)
+
+
+def _read_queries(path: str) -> list[QueryLine]:
+    """One query per line of plain text, or JSON Lines (`{"q": "…"}` per line, so a query can hold newlines),
+    detected by a `.jsonl` name or a first character `{`. In JSON Lines, blank lines are skipped and a line
+    that is not such an object is an error of its own line, never of the whole file."""
+    lines = _read_lines(path)
+    first = next((line.lstrip() for line in lines if line.strip()), "")
+    if not (path.endswith(".jsonl") or first.startswith("{")):
+        return [QueryLine(n, line, "") for n, line in enumerate(lines, 1)]
+    queries = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("q"), str):
+                raise ValueError('expected an object with a string "q"')
+            queries.append(QueryLine(n, item["q"], ""))
+        except ValueError as exc:
+            queries.append(QueryLine(n, "", f'line {n} of {path} is not {{"q": "…"}} ({exc})'))
+    return queries
+
+
+def _note_if_cut(text: str, limit: int, what: str) -> str:
+    """`text` made safe and cut to `limit` characters, with a note on stderr when it was cut."""
+    bounded, cut_from = bound_user_text(text, limit)
+    if cut_from:
+        print(f"note: the {what} has {cut_from} characters; only the first {limit} were used", file=sys.stderr)
+    return bounded
+
+
+def _model_or_notice(engine):
+    """The LLM, or None with a notice on stderr saying why and how to fix it (answers are then extractive,
+    grades by embeddings)."""
+    model = engine.chat_model()
+    if model is None and engine.config.llm_enabled:
+        print(f"note: no language model, so answers are extractive and grades by embeddings: {engine.llm_error}",
+              file=sys.stderr)
+    return model
 
 
 def _format_table(hits) -> str:
@@ -35,19 +86,26 @@ def _format_table(hits) -> str:
 
 
 def cmd_search(args, engine) -> int:
+    from chatbot.rag.retriever import MAX_QUERY_CHARS
+
     if args.queries_file:
-        for n, query in enumerate(_read_queries(args.queries_file), 1):
-            if not query.strip():
-                print(f"warning: line {n} of {args.queries_file} is empty; printed []", file=sys.stderr)
+        status = 0
+        for item in _read_queries(args.queries_file):
+            query = _note_if_cut(item.text, MAX_QUERY_CHARS, f"query on line {item.line}").strip()
+            if item.error or not query:
+                print(f"warning: {item.error or f'line {item.line} of {args.queries_file} is empty'}; printed []",
+                      file=sys.stderr)
+                status = 2 if item.error else status
                 _print_json([])
                 continue
             _print_json([h.to_json() for h in engine.retriever.search(query, top_k=engine.config.top_k)])
-        return 0
-    if not (args.query or "").strip():  # before loading anything: a typo should fail fast
+        return status
+    query = _note_if_cut(args.query or "", MAX_QUERY_CHARS, "query").strip()
+    if not query:  # before loading anything: a typo should fail fast
         print("error: the query is empty: type a question, keywords or an id such as Q73 "
               "(or use --queries-file)", file=sys.stderr)
         return 2
-    hits = engine.retriever.search(args.query, top_k=engine.config.top_k)
+    hits = engine.retriever.search(query, top_k=engine.config.top_k)
     if args.json:
         _print_json([h.to_json() for h in hits])
     else:
@@ -86,23 +144,29 @@ def _ask_one(answerer, question: str, history, *, use_llm: bool, stream_to=None)
 
 
 def cmd_ask(args, engine) -> int:
-    from chatbot.rag.answerer import Answerer
+    from chatbot.rag.answerer import MAX_QUESTION_CHARS, Answerer
     from chatbot.rag.followup import Turn
 
     use_llm = not args.no_llm
     if args.queries_file:
         questions = _read_queries(args.queries_file)
-    elif (args.question or "").strip():
-        questions = [args.question]
+    elif bound_user_text(args.question or "", 1)[0].strip():
+        questions = [QueryLine(0, args.question, "")]
     else:
         print("error: the question is empty: type a question (or use --queries-file)", file=sys.stderr)
         return 2
+    if use_llm:
+        _model_or_notice(engine)
     answerer = Answerer(engine)
     history: list[Turn] = []
-    for n, question in enumerate(questions, 1):
-        if not question.strip():
-            print(f"warning: line {n} is empty; printed an error object", file=sys.stderr)
-            _print_json({"question": question, "error": "empty question"})
+    status = 0
+    for item in questions:
+        question = item.text
+        if item.error or not bound_user_text(question, MAX_QUESTION_CHARS)[0].strip():
+            where = f"line {item.line}" if item.line else "the question"
+            print(f"warning: {item.error or f'{where} is empty'}; printed an error object", file=sys.stderr)
+            _print_json({"question": question, "error": item.error or "empty question"})
+            status = 2 if item.error else status
             continue
         streaming = not args.json
         answer = _ask_one(answerer, question, history if args.conversation else [], use_llm=use_llm,
@@ -117,7 +181,7 @@ def cmd_ask(args, engine) -> int:
             sources = ", ".join(f"{h.question.id} {h.question.title}" for h in answer.sources) or "none"
             print(f"\ncitations: {answer.citations or 'none'}  |  sources: {sources}  |  mode: {answer.mode}"
                   f"  |  first token {answer.first_token_ms:.0f} ms, total {answer.total_ms:.0f} ms")
-    return 0
+    return status
 
 
 def _run_report(args, engine, evaluate, default_set: Path, render, **extra) -> int:
@@ -159,22 +223,25 @@ def _grade_one(engine, qid_text: str, answer: str, model) -> tuple[dict, int]:
     from chatbot.interview.grading import grade_answer
     from indexer.ids import parse_question_id
 
-    qid = parse_question_id(str(qid_text), engine.index.questions)
+    qid_text = bound_user_text(str(qid_text), 40)[0]
+    answer = _note_if_cut(answer, MAX_ANSWER_CHARS, f"answer to {qid_text}")
+    qid = parse_question_id(qid_text, engine.index.questions)
     if qid is None:
         return {"id": qid_text, "error": f"unknown question id {qid_text!r} (e.g. Q73 or E5)"}, 2
     question = engine.index.questions[qid]
     if not question.has_answer:
         return {"id": qid, "error": f"{qid} has no reference answer in the knowledge base, so it cannot be "
                                     "graded"}, 2
+    from chatbot.ui.texts import MAX_ANSWER_CHARS
     grade = grade_answer(engine.index.embedder, question, answer, chat_model=model)
     return {"id": qid, **grade.to_json()}, 0
 
 
 def cmd_grade(args, engine) -> int:
-    model = None if args.no_llm else engine.chat_model()
+    model = None if args.no_llm else _model_or_notice(engine)
     if args.answers_file:
         status = 0
-        for n, line in enumerate(_read_queries(args.answers_file), 1):
+        for n, line in enumerate(_read_lines(args.answers_file), 1):
             if not line.strip():
                 continue
             try:
@@ -218,7 +285,9 @@ def cmd_interview(args, engine) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    model = None if args.no_llm else engine.chat_model()
+    from chatbot.ui.texts import MAX_ANSWER_CHARS
+
+    model = None if args.no_llm else _model_or_notice(engine)
     print("Answer each question (end with an empty line; '?' alone for a hint, 'skip' to skip, "
           "Ctrl-D to stop).\n")
     while (item := session.current()) is not None:
@@ -237,7 +306,7 @@ def cmd_interview(args, engine) -> int:
         except EOFError:
             print()
             break
-        text = "\n".join(lines).strip()
+        text = _note_if_cut("\n".join(lines), MAX_ANSWER_CHARS, "answer").strip()
         if not text or text.lower() == "skip":
             skip(session)
             print("skipped.\n" + reference_markdown(q, "zh") + "\n")
@@ -351,4 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     from chatbot.rag.engine import Engine
 
     config = config_from_cli(args)
-    return args.func(args, Engine(config))
+    try:
+        return args.func(args, Engine(config))
+    except KBChatError as exc:  # a deliberate error says what to do; no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -29,6 +29,9 @@ class Config:
     history_turns: int = 3
     # disk budget for saved llama.cpp prompt states (chatbot/llm/prefix_states.py); 0 turns them off
     state_cache_mb: int = 2048
+    # login for the web app: "user:password" (flag --auth), and/or a file of such lines (KBCHAT_AUTH_FILE)
+    auth: str = ""
+    auth_file: str = ""
     host: str = "127.0.0.1"
     port: int = 7860
     # an OpenAI-compatible inference server (vLLM, llama.cpp's server, Ollama, TGI) for generation, e.g.
@@ -97,7 +100,9 @@ def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
         "top_k": ("--top-k", "number of questions to retrieve"),
         "max_new_tokens": ("--max-new-tokens", "generation length limit"),
         "state_cache_mb": ("--state-cache-mb", "disk budget (MB) for saved prompt states of llama.cpp; 0 = off"),
-        "host": ("--host", "address to listen on"),
+        "auth": ("--auth", "require a login: user:password (env KBCHAT_AUTH; several users: KBCHAT_AUTH_FILE)"),
+        "auth_file": ("--auth-file", "require a login: a file of user:password lines (env KBCHAT_AUTH_FILE)"),
+        "host": ("--host", "address to listen on (default 127.0.0.1, this machine only)"),
         "port": ("--port", "port to listen on"),
         "llm_url": ("--llm-url", "generate on this OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 "
                                  "(env KBCHAT_LLM_URL)"),

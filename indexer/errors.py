@@ -33,3 +33,7 @@ class PartMissing(KBChatError, LookupError):
         super().__init__(package if installed is None else f"{package} is {installed}")
         self.package = package
         self.installed = installed
+
+
+class AuthConfigError(KBChatError, ValueError):
+    """A login setting (--auth, KBCHAT_AUTH_FILE) that cannot be used; the message names the file and line."""

@@ -51,3 +51,18 @@ def answer_blocks(answer: str) -> list[str]:
     if buf:
         blocks.append("\n".join(buf).strip())
     return [b for b in blocks if b]
+
+
+# C0/C1 control characters other than tab and newline, and lone surrogates (JSON "\ud800" decodes to one and
+# cannot be encoded as UTF-8): removed from what users type.
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def bound_user_text(text: str, limit: int) -> tuple[str, int]:
+    """What a user typed, made safe to process: control characters and lone surrogates removed, line ends
+    normalised, cut to `limit` characters. Returns (text, original length when it was cut, else 0), so the
+    caller can say so. Every later step (tokenising, BM25, embedding, a prompt) grows with the text."""
+    clean = _UNSAFE_CHARS.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
+    if len(clean) <= limit:
+        return clean, 0
+    return clean[:limit], len(clean)

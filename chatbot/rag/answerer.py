@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from chatbot.llm.base import ChatModel, ModelUnavailable
 from chatbot.rag.citations import CitationChecker, strip_markers
 from chatbot.rag.degenerate import RETRY_HINT, diagnose, title_texts
+from chatbot.rag.engine import with_fix_hint
 from chatbot.rag.extractive import answered_passages, extractive_answer
 from chatbot.rag.followup import Turn, bounded, resolve_query
 from chatbot.rag.kbcode import append_kb_code, mark_model_code, select_code
@@ -16,7 +17,7 @@ from chatbot.rag.language import detect_language
 from chatbot.rag.prompts import build_messages
 from chatbot.rag.relevance import MARGIN, RelevanceGate
 from chatbot.records import Answer, Delta, Event, Final, Mode, Prepared
-from indexer.text import FENCED_BLOCK
+from indexer.text import FENCED_BLOCK, bound_user_text
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,7 @@ class Answerer:
 
     def prepare(self, question: str, history: Sequence[Turn] = ()) -> Prepared:
         start = time.perf_counter()
-        # every later step (tokenising, BM25, embedding, the prompt) grows with the text: bound it first
-        original_length = len(question)
-        question = question if original_length <= MAX_QUESTION_CHARS else question[:MAX_QUESTION_CHARS]
+        question, truncated_from = bound_user_text(question, MAX_QUESTION_CHARS)
         history = bounded(list(history), self.engine.config.history_turns)
         resolved = resolve_query(question, history)
         hits = self.engine.retriever.search(resolved, top_k=self.engine.config.top_k)
@@ -77,7 +76,7 @@ class Answerer:
         title_only = top.id if covered and top is not None and not top.has_answer else None
         return Prepared(question, resolved, detect_language(question), hits if covered else [], not covered,
                         title_only, (time.perf_counter() - start) * 1000,
-                        original_length if original_length > MAX_QUESTION_CHARS else 0)
+                        truncated_from)
 
     def stream(self, prepared: Prepared, history: Sequence[Turn] = (), *,
                use_llm: bool = True, started: float | None = None) -> Iterator[Event]:
@@ -103,7 +102,7 @@ class Answerer:
                 why = str(exc)
             except Exception as exc:  # out of memory, a backend crash: the user still gets an answer
                 log.warning("generation failed, answering extractively: %s", exc)
-                why = f"generation failed: {exc.__class__.__name__}"
+                why = with_fix_hint(f"generation failed: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}")
         body, cited = extractive_answer(prepared.resolved_query, prepared.hits, prepared.language)
         answer_text = text["fallback"].format(why=why) + body
         yield Delta(answer_text)

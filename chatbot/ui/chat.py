@@ -10,6 +10,7 @@ from chatbot.rag.followup import Turn
 from chatbot.records import Answer, Final
 from chatbot.ui.rendering import answer_markdown, error_reason, escape_text, safe_markdown, sources_markdown
 from chatbot.ui.texts import FOOTER_MODES, MAX_QUESTION_CHARS, MAX_TURNS_KEPT, MSG
+from indexer.text import bound_user_text
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,12 @@ class ChatTab:
         answer grows; the final view carries the citation-checked answer and the updated history."""
         turns = list(turns or [])
         earlier = chat_messages(turns, link_last=False)
-        text = (message or "").strip()
+        text, cut_from = bound_user_text((message or "").strip(), MAX_QUESTION_CHARS)  # control characters go
+        text = text.strip()
         if not text:
             yield ChatView(chat_messages(turns), MSG["empty_question"], turns, "", None)
             return
-        if len(text) > MAX_QUESTION_CHARS:
+        if cut_from:
             yield ChatView(chat_messages(turns), MSG["long_question"].format(n=MAX_QUESTION_CHARS), turns, message,
                            None)
             return

@@ -13,6 +13,7 @@ from chatbot.rag.engine import Engine
 from chatbot.ui.rendering import error_reason, escape_text, safe_markdown
 from chatbot.ui.texts import MAX_ANSWER_CHARS, MAX_INTERVIEW_QUESTIONS, MSG
 from indexer.records import Question
+from indexer.text import bound_user_text
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,11 @@ class InterviewTab:
         if (stopped := self._not_running(session, answer or "")) is not None:
             return stopped
         assert session is not None
-        text = (answer or "").strip()
+        text, cut_from = bound_user_text((answer or "").strip(), MAX_ANSWER_CHARS)  # control characters go
+        text = text.strip()
         if not text:
             return self._view(session, MSG["empty_answer"], "", answer or "")
-        if len(text) > MAX_ANSWER_CHARS:
+        if cut_from:
             return self._view(session, MSG["long_answer"].format(n=MAX_ANSWER_CHARS), "", answer)
 
         def action() -> InterviewView:

@@ -7,6 +7,7 @@ from chatbot.rag.engine import Engine
 from chatbot.ui.rendering import error_reason, escape_text, question_list_markdown, question_markdown
 from chatbot.ui.texts import ALL_SERIES, LOOKUP_RESULTS, MAX_QUESTION_CHARS, MSG
 from indexer.ids import default_prefix, id_like, id_ranges, parse_question_id
+from indexer.text import bound_user_text
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,11 @@ class LookupTab:
             return MSG["lookup_failed"].format(why=error_reason(exc))
 
     def _lookup(self, query: str) -> str:
-        text = (query or "").strip()
+        text, cut_from = bound_user_text((query or "").strip(), MAX_QUESTION_CHARS)  # control characters go
+        text = text.strip()
         if not text:
             return MSG["lookup_empty"]
-        if len(text) > MAX_QUESTION_CHARS:
+        if cut_from:
             return MSG["lookup_long"].format(n=MAX_QUESTION_CHARS)
         series_titles = self.engine.index.kb.series_titles
         qid = parse_question_id(text, self.questions)
