@@ -147,11 +147,12 @@ def parse_answers(lines: list[str], mask: list[bool], fname: str, first_line: in
         return []
     level = Counter(len(m.group(1)) for _, m in numbered).most_common(1)[0][0]
     starts = {i: m for i, m in numbered if len(m.group(1)) == level}
+    first = min(starts)
     for i, line in enumerate(lines):
         if mask[i] or i in starts:
             continue
         hm = _HEADING_RE.match(line)
-        if hm and len(hm.group(1)) == level and i > min(starts):
+        if hm and len(hm.group(1)) == level and i > first:
             warnings.append(Warning_(fname, first_line + i, f"heading without a number: {hm.group(2)!r}; "
                                                            "its text stays with the previous question"))
     entries, order = [], sorted(starts)
