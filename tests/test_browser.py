@@ -1,10 +1,12 @@
-"""A real browser against `python app.py --backend none`: ask, see the sources and the cited answer.
+"""A real browser against `python app.py --backend none`: ask, see the sources and the cited answer; and against
+an app started with a file of users (KBCHAT_AUTH_FILE): nothing answers before the login.
 
 Needs the `playwright` Python package and a system Chromium at /usr/bin/chromium (no browser download);
 skipped with the reason otherwise. Screenshots go to artifacts/ (gitignored).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -90,3 +92,63 @@ def test_interview_tab_runs_a_question(page):
     assert "/10" in page.inner_text("#iv-feedback")
     page.screenshot(path=str(ARTIFACTS / "browser_interview.png"), full_page=True)
 
+
+
+# ----------------------------------------------------------------------------- a shared deployment with a login
+USER, PASSWORD = "tester", "correct-horse-battery"
+
+
+@pytest.fixture(scope="module")
+def auth_app_url(tmp_path_factory):
+    """The app as a shared deployment would run it: users from a file named by KBCHAT_AUTH_FILE."""
+    from tests.fixtures_app import running_app
+
+    users = tmp_path_factory.mktemp("auth") / "users.txt"
+    users.write_text(f"# shared deployment\n{USER}:{PASSWORD}\nother:another-password\n", encoding="utf-8")
+    with contextlib.ExitStack() as stack:
+        os.environ["KBCHAT_AUTH_FILE"] = str(users)  # only while this app starts: the other app has no login
+        try:
+            url = stack.enter_context(running_app("--backend", "none"))
+        finally:
+            os.environ.pop("KBCHAT_AUTH_FILE", None)
+        yield url
+
+
+def test_without_a_login_neither_the_page_nor_the_api_answers(auth_app_url):
+    import urllib.error
+    import urllib.request
+
+    for path in ("config", "gradio_api/info"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(auth_app_url + path, timeout=30)
+        assert refused.value.code in (401, 403)
+
+
+def test_login_in_the_browser(browser, auth_app_url):
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(auth_app_url, wait_until="domcontentloaded")
+        password = page.wait_for_selector("input[type=password]")
+        assert page.query_selector("#chat-input") is None  # nothing of the app before logging in
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "browser_login.png"))
+
+        page.locator("input:not([type=password])").first.fill(USER)
+        password.fill("wrong password")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("text=/incorrect/i")
+        assert page.query_selector("#chat-input") is None
+
+        page.locator("input:not([type=password])").first.fill(USER)
+        page.fill("input[type=password]", PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#chat-input textarea")  # logged in: the app itself
+        page.get_by_role("tab", name="🔎 查题 / Lookup").click()
+        page.fill("#lookup-input textarea", "Q73")
+        page.press("#lookup-input textarea", "Enter")
+        page.wait_for_selector("#lookup-result h2")
+        assert "Q73" in page.inner_text("#lookup-result h2")
+    finally:
+        context.close()
