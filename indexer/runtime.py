@@ -159,15 +159,19 @@ def restore_interrupted_swap(final: Path) -> bool:
 @contextlib.contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock between processes (and threads) on `path` (created if needed), released on exit or
-    when the holder dies. Writers of one cache folder take it so that two builds never interleave."""
+    when the holder dies. Writers of one cache folder take it so that two builds never interleave. Where the
+    lock file cannot be created (a read-only cache folder) nobody can write there either: no lock is taken,
+    and readers stay safe because writers replace files by renaming."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
-    except ImportError:  # not POSIX: no lock (atomic renames still keep readers safe)
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+b")
+    except (ImportError, OSError):  # not POSIX, or a read-only folder
         yield
         return
-    with open(path, "a+b") as handle:
+    with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

@@ -247,3 +247,13 @@ def test_the_build_lock_is_held_while_building(small, tmp_path):
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert flag.exists()
+
+
+def test_a_cache_whose_lock_cannot_be_created_still_opens_read_only(small):
+    """A shared, read-only cache folder: nothing needs writing, so opening needs no lock."""
+    built(small)
+    lock = small.cache_dir / "index.lock"
+    lock.unlink(missing_ok=True)
+    lock.mkdir()  # stands in for a folder where the lock file cannot be created
+    index = open_index(small, embedder=HashEmbedder(), progress=False)
+    assert index.report.reason == "" and Retriever(index).search("如何保存模型", top_k=1)[0].question.id == "D2"

@@ -117,7 +117,10 @@ def _build_locked(config: Config, embedder, progress: bool,
         c.content_hash for c in chunks
     ]:
         if not has_checksum(directory):
-            record_checksum(directory, stored)
+            try:
+                record_checksum(directory, stored)
+            except OSError as exc:  # a read-only cache: checked next time it is writable
+                log.info("could not record the index checksum: %s", exc)
         report = BuildReport(len(kb.questions), sum(q.has_answer for q in kb.questions), len(chunks), 0,
                              len(chunks), "", time.perf_counter() - start, kb.warnings)
         # the ids come from this parse of the knowledge base, never from the stored copy (same texts, same rows)
@@ -151,8 +154,11 @@ def open_index(config: Config, *, embedder=None, progress: bool = True) -> Knowl
         dense, why = checked_faiss(path, stored.embeddings)
         if why:
             log.warning("%s: rebuilt from the stored embeddings", why)
-            with atomic_file(path) as tmp:
-                write_faiss(tmp, stored.embeddings)
+            try:
+                with atomic_file(path) as tmp:
+                    write_faiss(tmp, stored.embeddings)
+            except OSError as exc:  # a read-only cache: the rebuilt one serves from memory
+                log.warning("could not save the repaired dense index: %s", exc)
             report.reason = report.reason or f"{why}: rebuilt from the stored embeddings"
     keyword = BM25Index.from_texts([c.text for c in stored.chunks])
     return KnowledgeIndex(kb, stored.chunks, stored.embeddings, dense, keyword, embedder, report,
