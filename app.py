@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     except KBChatError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if warning := exposure_warning(config.host, login=bool(users), share=args.share):
+    if warning := exposure_warning(config.host, login=bool(users), share=args.share, api_open=not config.api_key):
         print(warning, file=sys.stderr, flush=True)
     try:
         engine = load_engine(config)

@@ -336,6 +336,8 @@ def test_listening_beyond_this_machine_warns_louder_without_a_login():
     assert "--auth" in exposure_warning("0.0.0.0", login=False)
     assert "logins are required" in exposure_warning("0.0.0.0", login=True)
     assert "gradio.live" in exposure_warning("127.0.0.1", login=False, share=True)
+    assert "KBCHAT_API_KEY" in exposure_warning("0.0.0.0", login=True, api_open=True)
+    assert "KBCHAT_API_KEY" not in exposure_warning("0.0.0.0", login=True, api_open=False)
 
 
 def test_the_app_binds_to_this_machine_by_default_and_warns_for_0000(monkeypatch, capsys):

@@ -70,14 +70,16 @@ def is_local(host: str) -> bool:
         return False
 
 
-def exposure_warning(host: str, *, login: bool, share: bool = False) -> str:
-    """A warning to print before starting, or "" when the app is reachable from this machine only."""
+def exposure_warning(host: str, *, login: bool, share: bool = False, api_open: bool = False) -> str:
+    """A warning to print before starting, or "" when the app is reachable from this machine only. `api_open`:
+    the OpenAI-compatible /v1 routes (not covered by the login) have no key of their own."""
     if is_local(host) and not share:
         return ""
     where = "a public gradio.live link" if share else f"{host} (every network interface)" if host in {
         "0.0.0.0", "::"} else host
+    api = ("; the /v1 API is not covered by the login: set KBCHAT_API_KEY" if api_open else "")
     if login:
         return (f"warning: the app is reachable through {where}; logins are required, but traffic is plain HTTP "
-                "unless a TLS proxy sits in front")
+                f"unless a TLS proxy sits in front{api}")
     return (f"warning: the app is reachable through {where} WITHOUT a login: anyone who can reach it can use it; "
-            "add --auth user:password or KBCHAT_AUTH_FILE=users.txt, or listen on 127.0.0.1")
+            f"add --auth user:password or KBCHAT_AUTH_FILE=users.txt, or listen on 127.0.0.1{api}")
