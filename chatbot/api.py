@@ -20,11 +20,13 @@ import hmac
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -41,6 +43,7 @@ MODEL_ID = "pytorch-kb-chat"
 MAX_MESSAGES = 200
 MAX_HISTORY_CHARS = 4000  # each earlier message is cut to this (the answerer only looks at the last turns)
 CONTENT_CHUNK = 64  # characters per content chunk of the checked answer
+MAX_CONCURRENT = 24  # answers in progress at once (each holds a worker thread); more get 429 and retry
 # a draft's tail that may still turn into a citation marker ("[Q7", "【E", "(Q") is held back
 _OPEN_MARKER = re.compile(r"[\[【(（][A-Za-z]?\d*$")
 
@@ -102,11 +105,27 @@ def _kbchat(answer: Answer) -> dict:
 class ChatAPI:
     """The /v1 routes over one `Answerer` (shared with the Chat tab: same engine, same model)."""
 
-    def __init__(self, answerer: Answerer, *, use_llm: bool = True, api_key: str = "") -> None:
+    def __init__(self, answerer: Answerer, *, use_llm: bool = True, api_key: str = "",
+                 max_concurrent: int = MAX_CONCURRENT) -> None:
         self.answerer = answerer
         self.use_llm = use_llm
         self.api_key = api_key
         self.created = int(time.time())
+        # the pipeline runs in the server's worker threads, which the page needs too: never take them all
+        self.max_concurrent = max_concurrent
+        self.active = 0
+        self._active_lock = threading.Lock()
+
+    def _enter(self) -> bool:
+        with self._active_lock:
+            if self.active >= self.max_concurrent:
+                return False
+            self.active += 1
+            return True
+
+    def _leave(self) -> None:
+        with self._active_lock:
+            self.active -= 1
 
     # ------------------------------------------------------------------ routes
     def router(self) -> APIRouter:
@@ -167,10 +186,17 @@ class ChatAPI:
             return _error(400, "only n=1 is supported")
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         if body.get("stream"):
+            if self.active >= self.max_concurrent:
+                return self._busy()
             events = self._sse(question, turns, completion_id)
             return StreamingResponse(_closing(events), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        answer = await run_in_threadpool(self.answerer.answer, question, turns, use_llm=self.use_llm)
+        if not self._enter():
+            return self._busy()
+        try:
+            answer = await run_in_threadpool(self.answerer.answer, question, turns, use_llm=self.use_llm)
+        finally:
+            self._leave()
         return JSONResponse({
             "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": MODEL_ID,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
@@ -178,8 +204,25 @@ class ChatAPI:
             "kbchat": _kbchat(answer),
         })
 
+    def _busy(self) -> JSONResponse:
+        response = _error(429, f"{self.max_concurrent} answers are in progress; retry shortly", "rate_limit_error",
+                          "busy")
+        response.headers["Retry-After"] = "2"
+        return response
+
     # ------------------------------------------------------------------ streaming
     def _sse(self, question: str, turns: list[Turn], completion_id: str) -> Iterator[str]:
+        """The streamed answer; counted among the answers in progress only once it runs (a stream the server
+        never started holds nothing)."""
+        if not self._enter():
+            yield _error_event("too many answers in progress; retry shortly", "rate_limit_error")
+            return
+        try:
+            yield from self._sse_events(question, turns, completion_id)
+        finally:
+            self._leave()
+
+    def _sse_events(self, question: str, turns: list[Turn], completion_id: str) -> Iterator[str]:
         created = int(time.time())
 
         def chunk(delta: dict, finish: str | None = None, **extra) -> str:
@@ -223,19 +266,26 @@ def _draft_piece(shown: str, text: str) -> tuple[str, str]:
     return "\n\n" + stable, stable
 
 
+def _error_event(message: str, kind: str = "server_error") -> str:
+    return f"data: {json.dumps({'error': {'message': message, 'type': kind}}, ensure_ascii=False)}\n\n"
+
+
+def _close(events: Iterator[str]) -> None:
+    try:
+        events.close()  # type: ignore[attr-defined]
+    except ValueError:  # still running in another thread: it is closed when that step returns and it is collected
+        pass
+
+
 async def _closing(events: Iterator[str]) -> AsyncIterator[str]:
-    """Runs the blocking generator in the thread pool and closes it when the client goes away, so the model
-    is freed for the next request."""
+    """Runs the blocking generator in the thread pool and closes it when the stream ends or the client goes
+    away, so the model is freed for the next request."""
     try:
         async for item in iterate_in_threadpool(events):
             yield item
     except Exception as exc:  # the headers are sent: report the error as a last event
         log.exception("streamed answer failed")
-        yield f"data: {json.dumps({'error': {'message': f'{type(exc).__name__}: {exc}', 'type': 'server_error'}})}\n\n"
+        yield _error_event(f"{type(exc).__name__}: {exc}")
     finally:
-        close = getattr(events, "close", None)
-        if close is not None:
-            try:
-                await run_in_threadpool(close)
-            except ValueError:  # still running in another thread: it is closed when collected
-                pass
+        with anyio.CancelScope(shield=True):  # also when the request was cancelled (client gone)
+            await run_in_threadpool(_close, events)
