@@ -9,7 +9,7 @@ from chatbot.rag.answerer import Answerer
 from chatbot.rag.citations import strip_markers
 from chatbot.rag.degenerate import diagnose, title_texts
 from chatbot.rag.engine import Engine
-from chatbot.rag.kbcode import MODEL_CODE_NOTE, asks_for_code
+from chatbot.rag.kbcode import MODEL_CODE_NOTE, MOSTLY_CODE, asks_for_code, code_share, select_code
 from tests.fakes import ScriptedModel
 
 GOOD_ZH = ("数据增强是在训练时对样本做随机变换（翻转、旋转、裁剪、颜色抖动等），让模型见到更多样的数据，"
@@ -97,6 +97,15 @@ def test_model_code_without_kb_code_is_marked_as_not_from_the_kb(engine):
     reply = (GOOD_EN + "\n\n```python\nloss = loss / accumulation_steps\nloss.backward()\n```")
     a, _ = answer_with(engine, [[reply]], "What is gradient accumulation and why would I use it?")
     assert MODEL_CODE_NOTE["en"] in a.text and "loss = loss / accumulation_steps" in a.text
+
+
+def test_only_the_best_passage_brings_code_unasked(engine):
+    qs = engine.index.questions
+    mostly_code = [q for q in qs.values() if q.code_blocks and code_share(q) >= MOSTLY_CODE]
+    other = next(q for q in qs.values() if q.has_answer and not q.code_blocks)
+    assert [c.question.id for c in select_code("What is this?", [mostly_code[0], other])] == [mostly_code[0].id]
+    assert select_code("What is this?", [other, mostly_code[0]]) == []  # a neighbour's code stays out
+    assert [c.question.id for c in select_code("给个例子", [other, mostly_code[0]])] == [mostly_code[0].id]
 
 
 @pytest.mark.parametrize("question, wanted", [

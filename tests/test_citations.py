@@ -37,13 +37,40 @@ def test_unsupported_sentence_is_left_uncited(checker):
     assert result.citations == [] and result.uncited_sentences == 1
 
 
-def test_english_sentence_is_checked_against_the_chinese_passage(checker):
-    sentence = ("Gradient accumulation adds up the gradients of several small batches and only then "
-                "performs one real weight update, which reduces memory use.")
-    assert checker.cite(sentence, ["Q74", "Q73", "E1"]).citations == ["Q73"]
+def test_an_english_translation_of_a_passage_sentence_is_cited(checker):
+    # Q7: "nn.Module 是 PyTorch 中的一个基类，所有的神经网络模型都应该继承自它"
+    sentence = "nn.Module is a base class in PyTorch that all neural network models should inherit from."
+    assert checker.cite(sentence, ["Q7", "E1"]).citations == ["Q7"]
+    assert checker.cite(sentence, ["E1", "E2", "Q7"]).citations == []  # only passages the model saw
 
 
 def test_code_copied_from_a_passage_is_cited(checker, engine):
     code = engine.index.questions["E3"].code_blocks[0].code
     result = checker.cite(f"示例：\n```python\n{code}\n```", ["E1", "E3"])
     assert "E3" in result.citations and result.text.count("```") == 2
+
+
+def test_a_copied_sentence_with_its_subject_swapped_is_not_supported(checker):
+    # Q5 says this of Module; the 0.5B model wrote it about Variable, with every other word copied
+    swapped = "Variable：PyTorch 中的变量，可以看作是一个可重用的网络层，可以封装一组操作，并且具有可学习的参数。"
+    assert checker.cite(swapped, ["Q5"]).citations == []
+
+
+def test_an_english_claim_the_passage_does_not_make_is_not_cited(checker):
+    false = ("The model.eval() method sets the model to evaluation mode, which means that the model will not "
+             "perform any forward or backward operations.")
+    assert checker.cite(false, ["E31", "E23"]).citations == []
+
+
+def test_an_api_the_passage_never_names_blocks_the_citation(checker, engine):
+    assert "StepLR" not in engine.index.questions["Q92"].answer
+    sentence = "在 PyTorch 中，可以使用 `torch.optim.lr_scheduler.StepLR` 来实现学习率调度器。"
+    assert checker.cite(sentence, ["Q92"]).citations == []
+
+
+def test_labelled_pairs_from_real_answers_meet_the_precision_target(engine):
+    from chatbot.eval.facts import citation_precision
+
+    result = citation_precision(engine)
+    assert result["citation_pairs"] >= 60
+    assert result["citation_precision"] >= 0.95 and result["citation_recall"] >= 0.5

@@ -83,6 +83,7 @@ def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limi
             "missing": [f.name for f in item.facts if f.name not in stated], "false_claims": false,
             "degenerate": final_problem.problem if final_problem else "", "repaired": a.repaired,
             "cites_expected": bool(set(a.citations) & set(item.expected_ids)), "citations": a.citations,
+            "sources": [h.question.id for h in a.sources], "model": a.model,
             "first_token_ms": a.first_token_ms, "total_ms": a.total_ms, "answer": a.text,
         })
         if progress is not None:
@@ -125,6 +126,34 @@ def citation_precision(engine, path: Path = CITATION_PAIRS) -> dict:
         "citation_precision": true_pos / max(1, sum(accepted)),
         "citation_recall": true_pos / max(1, supported),
     }
+
+
+_APP_LINES = (">", "知识库 [", "知识库只列出了问题", "Code from the knowledge base", "The knowledge base lists question",
+              "（未使用语言模型", "(No language model used")
+
+
+def citation_candidates(engine, rows: list[dict]) -> list[dict]:
+    """Sentence-passage pairs from the real answers of an eval-facts run, for labelling into
+    eval/citation_pairs.jsonl: every pair the checker accepts, and for each sentence it leaves uncited, its
+    best-scoring retrieved passage (so recall can be measured too). `supported` is left for a reader."""
+    from chatbot.rag.citations import CitationChecker, split_segments, strip_markers
+
+    checker = CitationChecker(engine.index)
+    out: list[dict] = []
+    for row in rows:
+        if row["mode"] != "llm" or not row.get("sources"):
+            continue
+        clean, _ = strip_markers(row["answer"])
+        # the model's prose only: not the notes, code intros and title-only lines the app adds around it
+        clean = "\n".join(line for line in clean.split("\n") if not line.lstrip().startswith(_APP_LINES))
+        sentences = [s.strip() for kind, s in split_segments(clean) if kind == "sentence" and len(s.strip()) >= 8]
+        scores = checker.support(sentences, row["sources"])
+        for sentence, row_scores in zip(sentences, scores):
+            accepted = [j for j, v in enumerate(row_scores) if v >= 0]
+            for j in accepted or [int(row_scores.argmax())]:
+                out.append({"answer_id": row["id"], "model": row.get("model", ""), "sentence": sentence,
+                            "qid": row["sources"][j], "accepted_when_drawn": bool(accepted)})
+    return out
 
 
 def format_facts_report(report: dict, *, show: bool = False) -> str:

@@ -149,7 +149,7 @@ class Answerer:
         # the KB's code replaces any the model wrote; the gap its block left is closed
         body = re.sub(r"\n{3,}", "\n\n", FENCED_BLOCK.sub("", raw)) if code else raw
         retrieved = [h.question.id for h in prepared.hits]
-        cited = self.checker.cite(body, retrieved)
+        cited = self.checker.cite(body, retrieved, seen=[q.id for q in passages])
         final = prefix + mark_model_code(cited.text, lang)
         if code:
             final = append_kb_code(final, code, lang)

@@ -44,8 +44,11 @@ def select_code(question: str, passages: list[Question]) -> list[KBCode]:
     wanted = asks_for_code(question)
     query_tokens = set(tokenize(question))
     chosen: list[KBCode] = []
-    for q in passages:
-        if not q.code_blocks or not (wanted or code_share(q) >= MOSTLY_CODE):
+    for rank, q in enumerate(passages):
+        # "mostly code" speaks for the best passage only: the second one is often a neighbour topic (an
+        # eval()-vs-no_grad() answer got the Dropout entry's code attached as the second passage's)
+        mostly_code = rank == 0 and code_share(q) >= MOSTLY_CODE
+        if not q.code_blocks or not (wanted or mostly_code):
             continue
         ranked = sorted(q.code_blocks, key=lambda b: -len(set(tokenize(b.code)) & query_tokens))
         chosen.extend(KBCode(q, b) for b in ranked[:1])  # one block per passage: the most relevant
