@@ -93,6 +93,19 @@ def test_model_code_is_replaced_by_the_kb_code_when_there_is_some(engine):
     assert "nn.Linear\n" not in a.text and engine.index.questions["E21"].code_blocks[0].code.strip() in a.text
 
 
+def test_an_explanation_followed_by_cut_off_code_keeps_the_explanation_without_the_code(engine):
+    reply = GOOD_EN + "\n\nFor example:\n```python\nfor step, (x, y) in enumerate(loader):\n    loss = crit("
+    a, model = answer_with(engine, [[reply]], "What is gradient accumulation and why would I use it?")
+    assert a.mode == "llm" and len(model.calls) == 1  # no retry: the explanation stands
+    assert "loss = crit(" not in a.text and "```" not in a.text and "length limit" in a.text
+
+
+def test_a_reply_that_is_mostly_cut_off_code_is_retried(engine):
+    reply = "Here:\n```python\nfor step, (x, y) in enumerate(loader):\n    loss = crit("
+    a, model = answer_with(engine, [[reply], [GOOD_EN]], "What is gradient accumulation and why would I use it?")
+    assert len(model.calls) == 2 and a.repaired == ["cut_in_code"] and GOOD_EN[:40] in a.text
+
+
 def test_model_code_without_kb_code_is_marked_as_not_from_the_kb(engine):
     reply = (GOOD_EN + "\n\n```python\nloss = loss / accumulation_steps\nloss.backward()\n```")
     a, _ = answer_with(engine, [[reply]], "What is gradient accumulation and why would I use it?")

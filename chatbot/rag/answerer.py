@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from chatbot.llm.base import ChatModel, ModelUnavailable
 from chatbot.rag.citations import CitationChecker, strip_markers
-from chatbot.rag.degenerate import RETRY_HINT, diagnose, title_texts
+from chatbot.rag.degenerate import RETRY_HINT, Diagnosis, diagnose, drop_cut_code, title_texts
 from chatbot.rag.engine import with_fix_hint
 from chatbot.rag.extractive import answered_passages, extractive_answer
 from chatbot.rag.followup import Turn, bounded, resolve_query
@@ -42,6 +42,7 @@ TEXT = {
         "retrying": "⏳ 回答不理想，正在重新生成… ",
         "truncated": "（问题太长（{total} 个字符），只使用了前 {n} 个字符。）\n\n",
         "unusable": "模型两次给出的回答都不可用（{problems}），改为直接摘录知识库",
+        "code_cut": "\n\n（模型写的示例代码超出了长度限制，被截断的部分已省略。）",
     },
     "en": {
         "refusal": "Sorry, the knowledge base (PyTorch interview questions) does not cover this, "
@@ -54,6 +55,7 @@ TEXT = {
         "retrying": "⏳ That answer was not usable; writing it again… ",
         "truncated": "(The question was too long ({total} characters); only its first {n} were used.)\n\n",
         "unusable": "the model's answer was unusable twice ({problems}), so these are the knowledge base's own words",
+        "code_cut": "\n\n(The model's code example ran past the length limit; the cut-off part was left out.)",
     },
 }
 
@@ -137,7 +139,10 @@ class Answerer:
                 first = first or time.perf_counter()
                 raw += piece
                 yield Delta(prefix + strip_markers(raw)[0])
+            raw, cut = drop_cut_code(raw)
             diagnosis = diagnose(raw, prepared.question, lang, passages, self.titles)
+            if cut and diagnosis is not None and diagnosis.problem in ("too_short", "echo"):
+                diagnosis = Diagnosis("cut_in_code", "little more than a code block the length limit cut off")
             if diagnosis is None:
                 break
             problems.append(diagnosis.problem)
@@ -153,6 +158,8 @@ class Answerer:
         final = prefix + mark_model_code(cited.text, lang)
         if code:
             final = append_kb_code(final, code, lang)
+        elif cut:
+            final += text["code_cut"]
         if cited.uncited_sentences:
             final += text["uncited"]
         citations = list(dict.fromkeys(([prepared.title_only_id] if prepared.title_only_id else []) + cited.citations

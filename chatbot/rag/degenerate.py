@@ -80,6 +80,14 @@ def _repetition(text: str) -> str | None:
     return run if n >= REPEAT_TIMES and len(set(run)) > 4 else None
 
 
+def drop_cut_code(raw: str) -> tuple[str, bool]:
+    """The answer without a code block the length limit cut off (half a program misleads more than none),
+    and whether there was one. The 1.5B model often writes a long example after a complete explanation."""
+    if raw.count("```") % 2 == 0:
+        return raw, False
+    return raw[:raw.rfind("```")].rstrip(), True
+
+
 def diagnose(raw: str, question: str, language: str, passages: list[Question],
              titles: list[str]) -> Diagnosis | None:
     """The first problem found in the model's raw answer, or None for an answer worth showing."""
