@@ -150,7 +150,7 @@ def cmd_ask(args, engine) -> int:
     use_llm = not args.no_llm
     if args.queries_file:
         questions = _read_queries(args.queries_file)
-    elif bound_user_text(args.question or "", 1)[0].strip():
+    elif bound_user_text(args.question or "", MAX_QUESTION_CHARS)[0]:
         questions = [QueryLine(0, args.question, "")]
     else:
         print("error: the question is empty: type a question (or use --queries-file)", file=sys.stderr)
@@ -162,7 +162,7 @@ def cmd_ask(args, engine) -> int:
     status = 0
     for item in questions:
         question = item.text
-        if item.error or not bound_user_text(question, MAX_QUESTION_CHARS)[0].strip():
+        if item.error or not bound_user_text(question, MAX_QUESTION_CHARS)[0]:
             where = f"line {item.line}" if item.line else "the question"
             print(f"warning: {item.error or f'{where} is empty'}; printed an error object", file=sys.stderr)
             _print_json({"question": question, "error": item.error or "empty question"})
@@ -231,8 +231,8 @@ def _grade_one(engine, qid_text: str, answer: str, model) -> tuple[dict, int]:
     question = engine.index.questions[qid]
     if not question.has_answer:
         return {"id": qid, "error": f"{qid} has no reference answer in the knowledge base, so it cannot be "
-                                    "graded"}, 2
     from chatbot.ui.texts import MAX_ANSWER_CHARS
+                                    "graded"}, 2
     grade = grade_answer(engine.index.embedder, question, answer, chat_model=model)
     return {"id": qid, **grade.to_json()}, 0
 

@@ -60,9 +60,10 @@ _UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 def bound_user_text(text: str, limit: int) -> tuple[str, int]:
     """What a user typed, made safe to process: control characters and lone surrogates removed, line ends
-    normalised, cut to `limit` characters. Returns (text, original length when it was cut, else 0), so the
-    caller can say so. Every later step (tokenising, BM25, embedding, a prompt) grows with the text."""
-    clean = _UNSAFE_CHARS.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
+    normalised (inner newlines kept), surrounding white space stripped, cut to `limit` characters. Returns
+    (text, its length before the cut when it was cut, else 0), so the caller can say so. Every later step
+    (tokenising, BM25, embedding, a prompt) grows with the text."""
+    clean = _UNSAFE_CHARS.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n")).strip()
     if len(clean) <= limit:
         return clean, 0
     return clean[:limit], len(clean)

@@ -67,6 +67,7 @@ def timed(fn, *args, **kwargs):
 def test_user_text_loses_control_characters_keeps_newlines_and_is_cut_with_its_length():
     assert bound_user_text("a\x00b\x1b\x7fc\r\nd\te\ud800", 100) == ("abc\nd\te", 0)
     assert bound_user_text("x" * 10, 4) == ("xxxx", 10)
+    assert bound_user_text(" \x00 " * 3000 + "x \n", 5) == ("x", 0)  # white space around does not count
     assert bound_user_text("代码\n```py\nx = 1\n```", 100)[0] == "代码\n```py\nx = 1\n```"
 
 
