@@ -221,6 +221,7 @@ def cmd_eval_facts(args, engine) -> int:
 def _grade_one(engine, qid_text: str, answer: str, model) -> tuple[dict, int]:
     """(JSON object, exit status) for one answer; an unknown or title-only id is the user's error (2)."""
     from chatbot.interview.grading import grade_answer
+    from chatbot.ui.texts import MAX_ANSWER_CHARS
     from indexer.ids import parse_question_id
 
     qid_text = bound_user_text(str(qid_text), 40)[0]
@@ -231,7 +232,6 @@ def _grade_one(engine, qid_text: str, answer: str, model) -> tuple[dict, int]:
     question = engine.index.questions[qid]
     if not question.has_answer:
         return {"id": qid, "error": f"{qid} has no reference answer in the knowledge base, so it cannot be "
-    from chatbot.ui.texts import MAX_ANSWER_CHARS
                                     "graded"}, 2
     grade = grade_answer(engine.index.embedder, question, answer, chat_model=model)
     return {"id": qid, **grade.to_json()}, 0
