@@ -17,6 +17,12 @@ GOOD_ZH = ("数据增强是在训练时对样本做随机变换（翻转、旋�
 GOOD_EN = ("Gradient accumulation sums the gradients of several small batches before one optimizer step, "
            "so a model can train with a larger effective batch size than fits in memory at once.")
 
+# a structured answer naming its topic in each point: a repeated phrase, not a loop
+STRUCTURED_EN = ("1. What: Gradient accumulation sums the gradients of several mini-batches before one optimizer step. "
+                 "2. Why: Gradient accumulation gives a large effective batch when the full batch does not fit in "
+                 "GPU memory. 3. How: Gradient accumulation divides each loss by the number of steps, calls "
+                 "backward() every batch and optimizer.step() plus zero_grad() every N batches.")
+
 
 def answer_with(engine, replies, question, **kwargs):
     model = ScriptedModel(replies, sequence=True)
@@ -50,6 +56,7 @@ def test_english_question_answered_with_a_chinese_copy_is_detected(engine):
 @pytest.mark.parametrize("raw, lang, question", [
     (GOOD_ZH, "zh", "PyTorch里怎么做数据增强？"),
     (GOOD_EN, "en", "How does gradient accumulation work and why would I use it?"),
+    (STRUCTURED_EN, "en", "How does gradient accumulation work and why would I use it?"),
 ])
 def test_a_real_answer_is_not_flagged(engine, raw, lang, question):
     titles = title_texts(engine.index.questions.values())
