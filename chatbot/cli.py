@@ -214,8 +214,18 @@ def cmd_eval_facts(args, engine) -> int:
         print(f"{row['id']} [{row['mode']}] facts {len(row['stated'])}/{row['facts']} false {len(row['false_claims'])} "
               f"{row['total_ms'] / 1000:.1f} s", file=sys.stderr, flush=True)
 
-    return _run_report(args, engine, evaluate_facts, FACTS_SET, lambda r: format_facts_report(r, show=args.show),
-                       progress=progress)
+    def evaluate(engine, path: Path, **kwargs) -> dict:
+        report = evaluate_facts(engine, path, progress=progress, **kwargs)
+        if args.pairs_out:
+            from chatbot.eval.facts import citation_candidates
+            from indexer.runtime import write_text_atomic
+
+            pairs = citation_candidates(engine, report["rows"])
+            write_text_atomic(Path(args.pairs_out), "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs))
+            print(f"wrote {len(pairs)} sentence-passage pairs to label to {args.pairs_out}", file=sys.stderr)
+        return report
+
+    return _run_report(args, engine, evaluate, FACTS_SET, lambda r: format_facts_report(r, show=args.show))
 
 
 def _grade_one(engine, qid_text: str, answer: str, model) -> tuple[dict, int]:
@@ -394,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     facts.add_argument("--no-llm", action="store_true")
     facts.add_argument("--show", action="store_true", help="print the answers that miss facts")
     facts.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    facts.add_argument("--pairs-out", help="also write the answers' sentence-passage pairs (JSON Lines) for labelling")
     add_config_flags(facts, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device",
                      "max_new_tokens")
     facts.set_defaults(func=cmd_eval_facts)
