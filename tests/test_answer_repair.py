@@ -95,9 +95,17 @@ def test_code_questions_get_the_kb_code_verbatim_under_a_citing_line(engine):
 
 
 def test_model_code_is_replaced_by_the_kb_code_when_there_is_some(engine):
-    model_code = "```python\nself.fc1 = nn.Linear\n```"
+    model_code = "以下是完整的示例代码：\n\n```python\nself.fc1 = nn.Linear\n```"
     a, _ = answer_with(engine, [[GOOD_ZH + "\n\n" + model_code]], "PyTorch里怎么做数据增强？给个例子")
     assert "nn.Linear\n" not in a.text and engine.index.questions["E21"].code_blocks[0].code.strip() in a.text
+    assert "以下是完整的示例代码" not in a.text  # the line announcing the removed code goes with it
+
+
+def test_a_question_naming_two_steps_gets_both_blocks_of_the_best_passage(engine):
+    q100 = engine.index.questions["Q100"]
+    blocks = [c.block for c in select_code("How do I save and load a model in PyTorch?", [q100])]
+    assert len(blocks) == 2 and "torch.save" in blocks[0].code + blocks[1].code
+    assert "load_state_dict" in blocks[0].code + blocks[1].code
 
 
 def test_an_explanation_followed_by_cut_off_code_keeps_the_explanation_without_the_code(engine):

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 LLM_PASSAGES = 2
 MAX_QUESTION_CHARS = 2000  # longer questions are cut (the answer says so); a pasted error fits easily
 MAX_ATTEMPTS = 2  # one answer, one retry with a corrected prompt; then the extractive answer
+_CODE_INTRO = re.compile(r"[^\n]*[:：][ \t]*\n+(?=```)")  # a line ending in a colon right before a code block
 
 
 class Unusable(Exception):
@@ -151,8 +152,9 @@ class Answerer:
             yield Delta(prefix + text["retrying"])
         else:
             raise Unusable(problems)
-        # the KB's code replaces any the model wrote; the gap its block left is closed
-        body = re.sub(r"\n{3,}", "\n\n", FENCED_BLOCK.sub("", raw)) if code else raw
+        # the KB's code replaces any the model wrote, with the line announcing it ("Here is the code:"),
+        # and the gap its block left is closed
+        body = re.sub(r"\n{3,}", "\n\n", FENCED_BLOCK.sub("", _CODE_INTRO.sub("", raw))) if code else raw
         retrieved = [h.question.id for h in prepared.hits]
         cited = self.checker.cite(body, retrieved, seen=[q.id for q in passages])
         final = prefix + mark_model_code(cited.text, lang)

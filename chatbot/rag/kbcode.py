@@ -50,8 +50,12 @@ def select_code(question: str, passages: list[Question]) -> list[KBCode]:
         mostly_code = rank == 0 and code_share(q) >= MOSTLY_CODE
         if not q.code_blocks or not (wanted or mostly_code):
             continue
-        ranked = sorted(q.code_blocks, key=lambda b: -len(set(tokenize(b.code)) & query_tokens))
-        chosen.extend(KBCode(q, b) for b in ranked[:1])  # one block per passage: the most relevant
+        overlap = {id(b): len(set(tokenize(b.code)) & query_tokens) for b in q.code_blocks}
+        ranked = sorted(q.code_blocks, key=lambda b: -overlap[id(b)])
+        # the most relevant block; from the best passage also a second one the question names too
+        # ("save and load": Q100 keeps torch.save and torch.load in two blocks)
+        extra = [b for b in ranked[1:2] if rank == 0 and wanted and overlap[id(b)] > 0]
+        chosen.extend(KBCode(q, b) for b in ranked[:1] + extra)
     return chosen[:MAX_BLOCKS]
 
 
