@@ -91,7 +91,7 @@ def load_engine(config: Config):
         if getattr(model, "states", None) is not None:
             from chatbot.rag.warmup import PrefixWarmer
 
-            PrefixWarmer(model, list(index.questions.values())).start()
+            PrefixWarmer(model, list(index.questions.values()), grading=config.llm_grading).start()
             say("      saved prompt states are built in the background while the model is idle")
     elif config.llm_enabled:
         say(f"      no language model, answering extractively: {engine.llm_error}")

@@ -248,7 +248,7 @@ def _grade_one(engine, qid_text: str, answer: str, model) -> tuple[dict, int]:
 
 
 def cmd_grade(args, engine) -> int:
-    model = None if args.no_llm else _model_or_notice(engine)
+    model = None if args.no_llm or not engine.config.llm_grading else _model_or_notice(engine)
     if args.answers_file:
         status = 0
         for n, line in enumerate(_read_lines(args.answers_file), 1):
@@ -297,7 +297,7 @@ def cmd_interview(args, engine) -> int:
         return 2
     from chatbot.ui.texts import MAX_ANSWER_CHARS
 
-    model = None if args.no_llm else _model_or_notice(engine)
+    model = None if args.no_llm or not engine.config.llm_grading else _model_or_notice(engine)
     print("Answer each question (end with an empty line; '?' alone for a hint, 'skip' to skip, "
           "Ctrl-D to stop).\n")
     while (item := session.current()) is not None:
@@ -378,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--answers-file", help="JSON Lines of {\"id\": …, \"answer\": …}; one result line each")
     grade.add_argument("--json", action="store_true")
     grade.add_argument("--no-llm", action="store_true", help="embedding grade only")
-    add_config_flags(grade, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
+    add_config_flags(grade, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "llm_grading")
     grade.set_defaults(func=cmd_grade)
 
     iv = sub.add_parser("interview", help="a mock interview in the terminal")
@@ -387,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     iv.add_argument("--series", default="all", help="all, or one series name (main, interview)")
     iv.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the summary")
     iv.add_argument("--no-llm", action="store_true", help="embedding grade only")
-    add_config_flags(iv, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
+    add_config_flags(iv, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "llm_grading")
     iv.set_defaults(func=cmd_interview)
 
     eg = sub.add_parser("eval-grading", help="grading quality on eval/grading_answers.jsonl")

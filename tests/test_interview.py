@@ -430,3 +430,22 @@ def test_reference_markdown_ends_with_its_citation(by_id):
     text = reference_markdown(q)
     assert q.answer.strip() in text and "Q73" in text.splitlines()[0]
     assert text.splitlines()[-1].startswith("[Q73]") and q.source in text.splitlines()[-1]
+
+
+@pytest.mark.parametrize("llm_grading, graded_by", [(False, "embedding"), (True, "llm")])
+def test_the_interview_tab_asks_the_llm_judge_only_when_llm_grading_is_on(engine, llm_grading, graded_by):
+    import dataclasses
+
+    from chatbot.rag.engine import Engine
+    from chatbot.ui.interview import InterviewTab
+    from indexer.config import Config
+
+    n = len(key_points(engine.index.questions["Q73"].answer))
+    model = ScriptedModel(_judge_reply(" ".join("Y" * n)))
+    eng = Engine(dataclasses.replace(engine.config, llm_grading=llm_grading), index=engine.index, chat_model=model)
+    session = start_interview(list(eng.index.questions.values()), None, 1)
+    session.items[0] = InterviewItem(eng.index.questions["Q73"])
+    InterviewTab(eng).answer(CASES["Q73"]["partial"][0], session)
+    assert session.items[0].grade is not None and session.items[0].grade.graded_by == graded_by
+    assert len(model.calls) == (1 if llm_grading else 0)
+    assert Config.from_env({"KBCHAT_LLM_GRADING": "1"}).llm_grading and not Config().llm_grading

@@ -128,7 +128,7 @@ def citation_precision(engine, path: Path = CITATION_PAIRS) -> dict:
     }
 
 
-_APP_LINES = (">", "知识库 [", "知识库只列出了问题", "Code from the knowledge base", "The knowledge base lists question",
+_APP_LINES = (">", "知识库 [", "知识库 中的代码", "知识库只列出了问题", "Code from the knowledge base", "The knowledge base lists question",
               "（未使用语言模型", "(No language model used")
 
 

@@ -40,11 +40,13 @@ def grading_prefixes(questions: list[Question]) -> Iterator[list[Message]]:
 
 
 class PrefixWarmer(threading.Thread):
-    def __init__(self, model, questions: list[Question], *, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(self, model, questions: list[Question], *, idle_seconds: float = IDLE_SECONDS,
+                 grading: bool = True) -> None:
         super().__init__(name="prefix-warmer", daemon=True)
         self.model = model
         self.questions = questions
         self.idle_seconds = idle_seconds
+        self.grading = grading  # also the judge's prompts (only when interview answers are graded by the LLM)
         self.stopped = threading.Event()
         self.built = 0
 
@@ -59,7 +61,7 @@ class PrefixWarmer(threading.Thread):
         if getattr(self.model, "states", None) is None or not hasattr(self.model, "warm"):
             return
         t0 = time.monotonic()
-        for messages in [*chat_prefixes(self.questions), *grading_prefixes(self.questions)]:
+        for messages in [*chat_prefixes(self.questions), *(grading_prefixes(self.questions) if self.grading else [])]:
             while not self.stopped.is_set():
                 if not self._budget_left():
                     log.info("prompt-state budget reached after %d states", self.built)

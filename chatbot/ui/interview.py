@@ -127,7 +127,7 @@ class InterviewTab:
 
         def action() -> InterviewView:
             question = iv.require_current(session).question
-            model = self.engine.chat_model() if self.use_llm else None
+            model = self.engine.chat_model() if self.use_llm and self.engine.config.llm_grading else None
             grade = iv.submit_answer(session, self.engine.index.embedder, text, chat_model=model)
             return self._view(session, grade_markdown(grade, question))
 
