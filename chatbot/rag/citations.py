@@ -126,7 +126,8 @@ class CitationChecker:
         self._starts = np.array([i for i in range(len(qids)) if i == 0 or qids[i] != qids[i - 1]], dtype=np.int64)
         self._column = {qids[start]: n for n, start in enumerate(self._starts)}
         self._words: dict[str, set[str]] = {}
-        self._units: dict[str, tuple[list[set[str]], np.ndarray]] = {}
+        self._tokens: dict[str, list[set[str]]] = {}
+        self._vectors: dict[str, np.ndarray] = {}
 
     def support(self, sentences: list[str], qids: list[str], *, seen: list[str] | None = None) -> np.ndarray:
         """(len(sentences), len(qids)) support scores; >= 0 means the passage supports the sentence. English
@@ -135,36 +136,43 @@ class CitationChecker:
         if not sentences or not qids:
             return score
         seen = qids[:CROSS_LANGUAGE_PASSAGES] if seen is None else seen
+        long_enough = [len(set(tokenize(s))) >= LEXICAL_MIN_TOKENS for s in sentences]
         english = [i for i, s in enumerate(sentences) if not CJK.search(s)]
-        vectors = self.index.embedder.encode_queries([sentences[i] for i in english]) if english else None
+        vectors = None
+        if english and any(q in seen for q in qids):
+            vectors = self.index.embedder.encode_queries([sentences[i] for i in english])
         for j, qid in enumerate(qids):
             words = self._passage_words(qid)
+            # too short to check, or it names an API the passage never mentions: never supported
+            checkable = [ok and not unsupported_terms(s, words) for ok, s in zip(long_enough, sentences)]
             for i, sentence in enumerate(sentences):
-                if len(set(tokenize(sentence))) < LEXICAL_MIN_TOKENS or unsupported_terms(sentence, words):
-                    continue  # too short to check, or it names an API the passage never mentions
-                if CJK.search(sentence):
-                    score[i, j] = local_support(sentence, self._units_of(qid)[0]) - LOCAL_SUPPORT
-            if vectors is not None and qid in seen:
-                cosines = (vectors @ self._units_of(qid)[1].T).max(axis=1) if len(self._units_of(qid)[1]) else None
+                if checkable[i] and CJK.search(sentence):
+                    score[i, j] = local_support(sentence, self._tokens_of(qid)) - LOCAL_SUPPORT
+            if vectors is not None and qid in seen and len(passage := self._vectors_of(qid)):
+                cosines = (vectors @ passage.T).max(axis=1)
                 for row, i in enumerate(english):
-                    if cosines is not None and not unsupported_terms(sentences[i], words) \
-                            and len(set(tokenize(sentences[i]))) >= LEXICAL_MIN_TOKENS:
+                    if checkable[i]:
                         score[i, j] = float(cosines[row]) - CROSS_LANGUAGE_COSINE
         return score
 
-    def _units_of(self, qid: str) -> tuple[list[set[str]], np.ndarray]:
-        """The passage's sentences as token sets, and (embedded on first use, then kept) as e5 vectors."""
-        units = self._units.get(qid)
-        if units is None:
+    def _tokens_of(self, qid: str) -> list[set[str]]:
+        """The passage's pairs of neighbouring sentences (an answer often joins two into one) as token sets."""
+        tokens = self._tokens.get(qid)
+        if tokens is None:
             q = self.index.questions[qid]
-            texts = passage_sentences(f"{q.title}\n{q.answer}")
-            singles = [set(tokenize(u)) for u in texts]
-            # two neighbouring sentences: an answer often joins them into one
-            tokens = [a | b for a, b in zip(singles, singles[1:])] or singles
+            singles = [set(tokenize(u)) for u in passage_sentences(f"{q.title}\n{q.answer}")]
+            tokens = self._tokens[qid] = [a | b for a, b in zip(singles, singles[1:])] or singles
+        return tokens
+
+    def _vectors_of(self, qid: str) -> np.ndarray:
+        """The passage's prose sentences as e5 vectors: embedded on first use by an English sentence, then kept."""
+        vectors = self._vectors.get(qid)
+        if vectors is None:
+            q = self.index.questions[qid]
             prose = [u for u in passage_sentences(strip_code(f"{q.title}\n{q.answer}")) if len(u) >= 6]
             vectors = self.index.embedder.encode_queries(prose) if prose else np.zeros((0, 1), dtype=np.float32)
-            units = self._units[qid] = (tokens, vectors)
-        return units
+            self._vectors[qid] = vectors
+        return vectors
 
     def _passage_words(self, qid: str) -> set[str]:
         words = self._words.get(qid)
