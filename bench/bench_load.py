@@ -29,7 +29,6 @@ import itertools
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from indexer.runtime import stop_process_group
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -100,13 +101,7 @@ def started(cmd: list[str], ready_url: str, timeout: float, env: dict[str, str] 
         wait_http(ready_url, proc, timeout, log)
         yield proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        stop_process_group(proc)
         log.unlink(missing_ok=True)
 
 

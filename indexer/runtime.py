@@ -179,6 +179,22 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def stop_process_group(proc: Any, *, grace_s: float = 20.0) -> None:
+    """Stops a child started with `start_new_session=True` and everything it spawned: SIGTERM to its process
+    group, SIGKILL when it has not exited after `grace_s`. (The app, llama.cpp's server and the load test.)"""
+    import signal
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 def remove_stale_temp(final: Path, max_age_s: float = 3 * 3600) -> None:
     """Temporary folders and files of writers that were killed (a live one is younger than this)."""
     import time

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from indexer.runtime import stop_process_group
 
 REPO = Path(__file__).resolve().parent.parent
 # The first start builds the index (1–2 min on a slow CPU); later starts reuse the cache.
@@ -58,13 +59,7 @@ def running_app(*extra: str, timeout: float = STARTUP_TIMEOUT_S):
             time.sleep(1)
         yield url
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        stop_process_group(proc)
         log.close()
         os.unlink(log.name)
 

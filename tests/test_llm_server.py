@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from chatbot.api import MODEL_ID, ChatAPI
 from chatbot.llm.openai_backend import OpenAIChatModel, base_url
 from chatbot.rag.answerer import Answerer
 from chatbot.rag.engine import Engine
+from indexer.runtime import stop_process_group
 from tests.fixtures_app import REPO, free_port, serving
 
 SERVER_STARTUP_S = 180
@@ -60,12 +60,7 @@ def llama_server(gguf):
                 time.sleep(0.5)
         yield url, Path(log.name)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_process_group(proc)
         log.close()
         os.unlink(log.name)
 
