@@ -79,7 +79,8 @@ def test_history_is_bounded(engine):
 
 
 @pytest.mark.parametrize("text, lang", [("梯度累积是什么", "zh"), ("What is autograd?", "en"),
-                                        ("PyTorch中的DataLoader怎么用", "zh"), ("how does load_state_dict work", "en")])
+                                        ("PyTorch中的DataLoader怎么用", "zh"), ("how does load_state_dict work", "en"),
+                                        ("PyTorch Lightning 是什么？", "zh")])  # names are words, not letters
 def test_language_detection(text, lang):
     assert detect_language(text) == lang
 

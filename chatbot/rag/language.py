@@ -6,13 +6,16 @@ import re
 from indexer.text import CJK, strip_code
 
 _LATIN = re.compile(r"[A-Za-z]")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.]*")
 
 
 def detect_language(text: str) -> str:
-    """"zh" or "en". Code identifiers inflate the Latin count, so a few Chinese characters win."""
+    """"zh" or "en": Chinese when it has at least as many Chinese characters as Latin words. Words, not
+    letters: "PyTorch Lightning 是什么？" has 16 Latin letters but two names, and counting letters made it
+    English, so the model's (right) Chinese answer was rejected as the wrong language, twice."""
     cjk = len(CJK.findall(text))
-    latin = len(_LATIN.findall(text))
-    return "zh" if cjk >= 2 and cjk * 5 >= latin or (cjk and not latin) else "en"
+    words = len(_LATIN_WORD.findall(text))
+    return "zh" if cjk >= 2 and cjk >= words or (cjk and not words) else "en"
 
 
 def answer_language_ok(answer: str, language: str) -> bool:
