@@ -101,6 +101,12 @@ def test_model_code_is_replaced_by_the_kb_code_when_there_is_some(engine):
     assert "以下是完整的示例代码" not in a.text  # the line announcing the removed code goes with it
 
 
+def test_a_code_block_inside_a_list_item_leaves_no_gap(engine):
+    listed = "1. **保存**：\n   ```python\n   torch.save(m.state_dict(), 'm.pt')\n   ```\n\n2. **加载**：先建模型。"
+    a, _ = answer_with(engine, [[GOOD_ZH + "\n\n" + listed]], "PyTorch里怎么做数据增强？给个例子")
+    assert "\n   \n" not in a.text and "\n\n\n" not in a.text
+
+
 def test_a_question_naming_two_steps_gets_both_blocks_of_the_best_passage(engine):
     q100 = engine.index.questions["Q100"]
     blocks = [c.block for c in select_code("How do I save and load a model in PyTorch?", [q100])]

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 LLM_PASSAGES = 2
 MAX_QUESTION_CHARS = 2000  # longer questions are cut (the answer says so); a pasted error fits easily
 MAX_ATTEMPTS = 2  # one answer, one retry with a corrected prompt; then the extractive answer
+# blank lines a removed block leaves, also the indented ones of a block inside a list item
+_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _CODE_INTRO = re.compile(r"[^\n]*[:：][ \t]*\n+(?=```)")  # a line ending in a colon right before a code block
 
 
@@ -154,7 +156,7 @@ class Answerer:
             raise Unusable(problems)
         # the KB's code replaces any the model wrote, with the line announcing it ("Here is the code:"),
         # and the gap its block left is closed
-        body = re.sub(r"\n{3,}", "\n\n", FENCED_BLOCK.sub("", _CODE_INTRO.sub("", raw))) if code else raw
+        body = _BLANK_RUN.sub("\n\n", FENCED_BLOCK.sub("", _CODE_INTRO.sub("", raw))) if code else raw
         retrieved = [h.question.id for h in prepared.hits]
         cited = self.checker.cite(body, retrieved, seen=[q.id for q in passages])
         final = prefix + mark_model_code(cited.text, lang)
