@@ -194,9 +194,12 @@ def build_demo(handlers):
         iv_skip.click(handlers.interview.skip, [session], iv_outputs, api_name="interview_skip")
         iv_summary.click(handlers.interview.summary, [session], iv_outputs, api_name="interview_summary")
 
-        gr.on([query.submit, go.click], handlers.lookup.lookup, [query], [result], api_name="lookup")
-        pick.input(handlers.lookup.lookup, [pick], [result], api_visibility="undocumented", api_name="lookup_pick")
-        list_series.change(handlers.lookup.browse, [list_series], [listing], api_name="browse")
+        # Lookups skip the queue (one plain POST each, no event stream): through the queue this 2-core machine
+        # served at most ~49 of 50 lookups/s with no model at all and fell seconds behind (bench/bench_load.py).
+        gr.on([query.submit, go.click], handlers.lookup.lookup, [query], [result], api_name="lookup", queue=False)
+        pick.input(handlers.lookup.lookup, [pick], [result], api_visibility="undocumented", api_name="lookup_pick",
+                   queue=False)
+        list_series.change(handlers.lookup.browse, [list_series], [listing], api_name="browse", queue=False)
         demo.load(handlers.status_markdown, None, [status], api_name="status", queue=False)
     return demo
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable
 from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
+from chatbot.llm.worker import ComputeThread
 from indexer.runtime import resolve_device
 
 N_CTX = 4096
@@ -85,7 +86,10 @@ class LlamaCppChatModel(BaseChatModel):
     evaluated per request. The prefix is always evaluated the same way (from a reset context, in chunks of
     PREFIX_CHUNK), and the rest in one call, so an answer does not depend on whether the state was cached
     (llama-cpp-python's own prefix reuse splits evaluation differently from call to call, which flips
-    greedy near-ties). Without a store every prompt is evaluated from scratch."""
+    greedy near-ties). Without a store every prompt is evaluated from scratch.
+
+    All evaluation runs on one `ComputeThread` at a lower CPU priority, so lookups and pages stay fast
+    while an answer is being written."""
 
     def __init__(self, name: str, llm: Any, device: str, gguf: Path, *,
                  states: PrefixStateStore | None = None) -> None:
@@ -96,6 +100,7 @@ class LlamaCppChatModel(BaseChatModel):
         self.states = states
         self._model_id = f"{gguf.name}:{gguf.stat().st_size}:{PROMPT_STATE_VERSION}:{self.context_length}"
         self._formatter = _formatter(llm)
+        self._compute = ComputeThread("llamacpp")
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -176,12 +181,15 @@ class LlamaCppChatModel(BaseChatModel):
         if not self._lock.acquire(blocking=False):
             return False
         try:
-            return self._restore_or_build(tokens[:n], abort=lambda: self.waiting > 0)
+            return self._compute.call(self._restore_or_build, tokens[:n], abort=lambda: self.waiting > 0)
         finally:
             self._lock.release()
 
     # ------------------------------------------------------------------ generation
     def _stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
+        return self._compute.stream(lambda: self._generate(messages, max_new_tokens, temperature))
+
+    def _generate(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
         sampling: dict[str, Any] = {"temperature": temperature}  # 0 -> greedy sampler
         if temperature > 0:
             sampling.update(top_p=0.8, top_k=20)
