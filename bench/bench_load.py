@@ -141,6 +141,7 @@ class Stats:
     ranks_seen: list[int] = field(default_factory=list)
     queued_without_position: int = 0
     lookups_while_busy_ms: list[float] = field(default_factory=list)
+    lookup_when: list[tuple[float, float]] = field(default_factory=list)  # (due, ms): where the slow ones fall
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, endpoint: str, ms: float) -> None:
@@ -254,6 +255,8 @@ def lookup_once(http, url: str, query: str, due: float, stats: Stats, busy: list
         return
     ms = (time.monotonic() - due) * 1000
     stats.add(endpoint, ms)
+    with stats.lock:
+        stats.lookup_when.append((due, ms))
     if llm_busy:
         with stats.lock:
             stats.lookups_while_busy_ms.append(ms)
@@ -303,6 +306,14 @@ def report(stats: Stats, args, elapsed: float, memory: dict[str, float]) -> tupl
     data.update(unfinished_chats=stats.unfinished, max_queue_position=max(stats.ranks_seen, default=0),
                 lookups_while_llm_busy={"n": len(busy), "p95_ms": round(pct(busy, 95), 1)},
                 peak_rss_mb={k: round(v) for k, v in memory.items()})
+    if stats.lookup_when:
+        t0 = min(t for t, _ in stats.lookup_when)
+        windows: dict[int, list[float]] = {}
+        for t, ms in stats.lookup_when:
+            windows.setdefault(int((t - t0) // 10), []).append(ms)
+        data["lookup_p95_ms_per_10s"] = [round(pct(windows[w], 95)) if w in windows else None
+                                         for w in range(max(windows) + 1)]
+        rows.append("lookup p95 ms per 10 s: " + " ".join(map(str, data["lookup_p95_ms_per_10s"])))
     lines = ["", *rows, "",
              f"unfinished chat answers (cancelled after the grace period): {stats.unfinished}",
              f"queue positions shown to chat users: max {data['max_queue_position']}, "

@@ -77,3 +77,21 @@ class HashEmbedder:
 
     def encode_queries(self, texts) -> np.ndarray:
         return self._vectors(list(texts))
+
+
+class JudgingModel(ScriptedModel):
+    """A chat model that also gives yes/no log-odds: `odds` maps a word of the question asked (e.g. "correct")
+    to the log-odds returned for it (0 when no word matches); generations reply with `replies` as usual."""
+
+    def __init__(self, odds: dict[str, float], replies: Iterable = (), *, error: BaseException | None = None):
+        super().__init__(replies)
+        self.odds = odds
+        self.judge_error = error
+        self.asked: list[list[dict[str, str]]] = []
+
+    def yes_logodds(self, conversations) -> list[float]:
+        if self.judge_error is not None:
+            raise self.judge_error
+        self.asked.extend(conversations)
+        last = [c[-1]["content"].rsplit(">>>", 1)[-1] for c in conversations]
+        return [next((v for word, v in self.odds.items() if word in text), 0.0) for text in last]

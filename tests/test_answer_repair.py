@@ -10,6 +10,7 @@ from chatbot.rag.citations import strip_markers
 from chatbot.rag.degenerate import diagnose, title_texts
 from chatbot.rag.engine import Engine
 from chatbot.rag.kbcode import MODEL_CODE_NOTE, MOSTLY_CODE, asks_for_code, code_share, select_code
+from chatbot.rag.prompts import CODE_CUE
 from tests.fakes import ScriptedModel
 
 GOOD_ZH = ("数据增强是在训练时对样本做随机变换（翻转、旋转、裁剪、颜色抖动等），让模型见到更多样的数据，"
@@ -91,7 +92,8 @@ def test_code_questions_get_the_kb_code_verbatim_under_a_citing_line(engine):
     assert e21.code_blocks
     assert e21.code_blocks[0].code.strip() in a.text  # exactly as stored
     assert "知识库 [E21] 中的代码" in a.text and "E21" in a.citations
-    assert "不要自己写代码" in model.calls[0][0][-1]["content"]  # the model writes only the prose
+    messages = model.calls[0][0]
+    assert messages[-1]["content"].endswith(CODE_CUE) and CODE_CUE.strip() in messages[0]["content"]  # prose only
 
 
 def test_model_code_is_replaced_by_the_kb_code_when_there_is_some(engine):

@@ -39,6 +39,14 @@ def test_extractive_answer_keeps_code_whole(answerer, engine):
     assert engine.index.questions["E3"].code_blocks[0].code in a.text
 
 
+def test_extractive_answer_shows_the_code_block_the_question_names(engine):
+    from chatbot.rag.extractive import trim_to_query
+
+    q10 = engine.index.questions["Q10"]  # several code blocks: the first is an autograd example
+    assert "StepLR(" in trim_to_query(q10.answer, "给一个在PyTorch中使用StepLR学习率调度器的代码例子")
+    assert trim_to_query(q10.answer, "PyTorch 有哪些高级 API").count("```") == 2  # no name: the first block
+
+
 def test_english_question_gets_english_framing(answerer):
     a = answerer.answer("What are the drawbacks of gradient accumulation?", use_llm=False)
     assert a.language == "en" and a.text.startswith("(No language model used")

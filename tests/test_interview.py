@@ -38,7 +38,6 @@ from pathlib import Path
 import pytest
 
 from chatbot.interview.grading import Grade, grade_answer
-from chatbot.interview.judge import JUDGE_TOKENS
 from chatbot.interview.keypoints import key_points
 from chatbot.interview.report import format_summary_markdown, reference_markdown, summary
 from chatbot.interview.session import InterviewItem, InterviewSession, hint, skip, start_interview, submit_answer
@@ -46,7 +45,7 @@ from chatbot.interview.topics import TOPICS, questions_by_topic, topic_name, top
 from chatbot.rag.language import answer_language_ok
 from indexer.kb.parser import parse_kb
 from indexer.records import Question
-from tests.fakes import ScriptedModel
+from tests.fakes import JudgingModel, ScriptedModel
 
 KB_DIR = Path(__file__).resolve().parent.parent / "kb"
 
@@ -302,48 +301,58 @@ def test_repeating_the_question_is_not_an_answer(embedder, by_id):
 
 
 # ------------------------------------------------------------------------------------- LLM judge
-def _judge_reply(marks: str, wrong: str = "none", topic: str = "same") -> list[str]:
-    return [f"points: {marks}\nwrong: {wrong}\ntopic: {topic}"]
+def _judge(correct: float = 3.0, on_topic: float = 3.0, complete: float = 3.0, quote: str = "") -> JudgingModel:
+    return JudgingModel({"correct": correct, "actually answer": on_topic, "cover": complete}, [quote])
 
 
-def test_llm_judge_decides_which_key_points_are_covered(embedder, by_id):
+def test_the_llm_judge_asks_three_yes_no_questions_against_the_cached_reference(embedder, by_id):
     q = by_id["Q73"]
-    n = len(key_points(q.answer))
-    model = ScriptedModel(_judge_reply(" ".join(["Y"] + ["N"] * (n - 1))))
-    answer = CASES["Q73"]["partial"][0]
+    model = _judge()
+    answer = CASES["Q73"]["good"][0]
     g = grade_answer(embedder, q, answer, chat_model=model)
-    assert g.graded_by == "llm" and g.covered == g.key_points[:1] and g.missing == g.key_points[1:]
-    (messages, max_new_tokens), = model.calls
-    assert answer in messages[-1]["content"] and g.key_points[0] in messages[0]["content"]
-    assert messages[0]["content"].count(q.title) == 1  # the reference is the (cached) system message
-    assert max_new_tokens == JUDGE_TOKENS
-    assert "模型" in g.feedback and "[Q73]" in g.feedback and g.key_points[1] in g.feedback
+    assert g.graded_by == "llm" and g.score >= 8 and not g.states_false and not model.calls  # nothing generated
+    assert len(model.asked) == 3 and len({c[0]["content"] for c in model.asked}) == 1  # one system message
+    system = model.asked[0][0]["content"]
+    assert system.count(q.title) == 1 and all(p in system for p in g.key_points)
+    assert all(answer in c[-1]["content"] for c in model.asked)
+    assert set(g.judged) == {"correct", "on_topic", "complete"}
+    assert "[Q73]" in g.feedback and "语言模型" in g.feedback
 
 
-def test_a_wrong_statement_caps_the_score_and_is_named(embedder, by_id):
-    q = by_id["Q73"]
-    n = len(key_points(q.answer))
+def test_the_llm_grade_follows_the_judged_correctness_and_completeness(embedder, by_id):
+    q, answer = by_id["Q73"], CASES["Q73"]["partial"][0]
+    grade = lambda **odds: grade_answer(embedder, q, answer, chat_model=_judge(**odds)).score
+    assert grade(correct=3.0, complete=3.0) == 10.0
+    assert grade(correct=-0.5, complete=-1.0) == 0.0
+    correct_only, complete_only = grade(correct=3.0, complete=-1.0), grade(correct=-0.5, complete=3.0)
+    assert 0 < complete_only < correct_only < 10  # a correct partial answer beats a complete-sounding wrong one
+
+
+def test_a_false_statement_caps_the_score_and_is_quoted(embedder, by_id):
+    answer = "梯度累积就是每个 epoch 降低学习率，让训练更稳定。"
     quote = "梯度累积就是每个 epoch 降低学习率"
-    g = grade_answer(embedder, q, "梯度累积就是每个 epoch 降低学习率，让训练更稳定。",
-                     chat_model=ScriptedModel(_judge_reply(" ".join("Y" * n), wrong=f"“{quote}”")))
-    assert g.score <= 3.0 and g.wrong == quote and quote in g.feedback
+    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=_judge(correct=-2.0, quote=f"“{quote}”"))
+    assert g.score <= 3.0 and g.states_false and g.wrong == quote and quote in g.feedback
+
+
+def test_a_quote_the_answer_does_not_contain_is_not_shown(embedder, by_id):
+    g = grade_answer(embedder, by_id["Q73"], "梯度累积就是每个 epoch 降低学习率，让训练更稳定。",
+                     chat_model=_judge(correct=-2.0, quote="Gradient accumulation lowers the learning rate."))
+    assert g.states_false and g.wrong == "" and "矛盾或错误" in g.feedback and g.score <= 3.0
 
 
 def test_an_answer_about_another_concept_scores_near_zero(embedder, by_id):
-    q = by_id["E20"]
-    n = len(key_points(q.answer))
-    g = grade_answer(embedder, q, "Autograd records operations to compute gradients.",
-                     chat_model=ScriptedModel(_judge_reply(" ".join("N" * n), topic="other")))
+    g = grade_answer(embedder, by_id["E20"], "Autograd records operations to compute gradients.",
+                     chat_model=_judge(on_topic=-2.0))
     assert g.score <= 1.0 and g.other_topic and "different concept" in g.feedback
 
 
 @pytest.mark.parametrize("model", [
-    ScriptedModel(error=RuntimeError("model crashed")),
-    ScriptedModel([""]),
-    ScriptedModel(["The answer is good."]),
-    ScriptedModel(["points: Y Y Y Y Y Y Y Y Y Y Y Y\nwrong: none\ntopic: same"]),  # more marks than points
-], ids=["raises", "empty", "no-format", "too-many-marks"])
-def test_unusable_judge_replies_fall_back_to_the_embedding_grade(embedder, by_id, model):
+    ScriptedModel(["points: Y Y Y"]),  # a model (e.g. a remote server) that gives no probabilities
+    JudgingModel({}, error=RuntimeError("model crashed")),
+    JudgingModel({"correct": float("nan")}),
+], ids=["no-probabilities", "raises", "nan"])
+def test_a_judge_that_cannot_judge_falls_back_to_the_embedding_grade(embedder, by_id, model):
     answer = CASES["Q73"]["partial"][0]
     g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
     assert g.graded_by == "embedding" and "向量相似度" in g.feedback
@@ -440,12 +449,11 @@ def test_the_interview_tab_asks_the_llm_judge_only_when_llm_grading_is_on(engine
     from chatbot.ui.interview import InterviewTab
     from indexer.config import Config
 
-    n = len(key_points(engine.index.questions["Q73"].answer))
-    model = ScriptedModel(_judge_reply(" ".join("Y" * n)))
+    model = _judge()
     eng = Engine(dataclasses.replace(engine.config, llm_grading=llm_grading), index=engine.index, chat_model=model)
     session = start_interview(list(eng.index.questions.values()), None, 1)
     session.items[0] = InterviewItem(eng.index.questions["Q73"])
     InterviewTab(eng).answer(CASES["Q73"]["partial"][0], session)
     assert session.items[0].grade is not None and session.items[0].grade.graded_by == graded_by
-    assert len(model.calls) == (1 if llm_grading else 0)
+    assert len(model.asked) == (3 if llm_grading else 0)
     assert Config.from_env({"KBCHAT_LLM_GRADING": "1"}).llm_grading and not Config().llm_grading

@@ -69,3 +69,25 @@ def test_warm_builds_the_state_without_answering(model_with_fresh_store):
     assert model.warm([MESSAGES[0], {"role": "user", "content": "?"}])
     tokens, n, _ = model.render(MESSAGES)
     assert n > 0 and state_key(model._model_id, tokens[:n]) in model.states
+
+
+def _ask(question: str) -> list[dict[str, str]]:
+    return [MESSAGES[0], {"role": "user", "content": f"{question} Answer yes or no."}]
+
+
+@pytest.mark.slow
+def test_yes_logodds_reads_the_models_yes_no_preference_without_generating(model_with_fresh_store):
+    model = model_with_fresh_store
+    true, false = model.yes_logodds([_ask("Does gradient accumulation call optimizer.step() only every N steps?"),
+                                     _ask("Is Paris the capital of Japan?")])
+    assert true > 0 > false
+
+
+@pytest.mark.slow
+def test_yes_logodds_gives_the_same_values_one_by_one_and_with_a_shared_start(model_with_fresh_store):
+    model = model_with_fresh_store
+    asks = [_ask("Is gradient accumulation a way to save memory?"), _ask("Is 2 + 2 equal to 5?")]
+    together = model.yes_logodds(asks)
+    alone = [model.yes_logodds([a])[0] for a in asks]
+    assert together == pytest.approx(alone, abs=0.05)
+    assert model.chat(MESSAGES, max_new_tokens=8)  # generation still works after judgements

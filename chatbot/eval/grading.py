@@ -51,8 +51,12 @@ def evaluate_grading(engine, path: Path = GRADING_SET, *, use_llm: bool = True, 
     rows: list[dict[str, Any]] = []
     for item in load_grading_set(path)[: limit or None]:
         grade = grade_answer(engine.index.embedder, questions[item["qid"]], item["answer"], chat_model=model)
+        if model is not None:  # what the embeddings alone gave, beside the judge's log-odds: for calibration
+            item = {**item, "embedding_score": grade_answer(engine.index.embedder, questions[item["qid"]],
+                                                            item["answer"]).score}
         rows.append({**item, "score": grade.score, "graded_by": grade.graded_by, "covered": len(grade.covered),
-                     "points": len(grade.key_points), "wrong_found": grade.wrong, "seconds": grade.seconds})
+                     "points": len(grade.key_points), "wrong_found": grade.wrong, "states_false": grade.states_false,
+                     "other_topic": grade.other_topic, "judged": grade.judged, "seconds": grade.seconds})
     by_q: dict[str, dict[str, list[float]]] = {}
     for r in rows:
         by_q.setdefault(r["qid"], {}).setdefault(r["label"], []).append(r["score"])
@@ -73,7 +77,8 @@ def evaluate_grading(engine, path: Path = GRADING_SET, *, use_llm: bool = True, 
         "spearman": spearman([r["score"] for r in rows], [LABEL_RANK[r["label"]] for r in rows]),
         "seconds_p50": statistics.median([r["seconds"] for r in rows]) if rows else 0.0,
         "seconds_max": max((r["seconds"] for r in rows), default=0.0),
-        "fell_back_to_embedding": sum(r["graded_by"] != "llm" for r in rows) if model is not None else 0,
+        "fell_back_to_embedding": sum(r["graded_by"] != "llm" and bool(r["answer"].strip()) for r in rows)
+        if model is not None else 0,  # empty answers score 0 without asking anyone
     }
     return {"summary": summary, "rows": rows, "out_of_order": sorted(set(ordered) - set(in_order))}
 

@@ -14,9 +14,10 @@ TEXT = {
         "all_covered": "参考答案的要点都已覆盖。",
         "covered": "答到的要点：",
         "wrong": "有误的说法：“{quote}”",
+        "states_false": "回答中有与参考答案矛盾或错误的说法，请对照参考答案核对。",
         "other_topic": "这个回答讲的是另一个概念，没有回答本题。",
         "reference": "参考答案见 [{qid}]。",
-        "graded_by_llm": "（评分方式：由本地语言模型逐条判断要点）",
+        "graded_by_llm": "（评分方式：本地语言模型判断正确性、切题与完整性，要点列表来自向量相似度与关键词）",
         "graded_by_embedding": "（评分方式：向量相似度与关键词，未使用语言模型）",
     },
     "en": {
@@ -29,16 +30,20 @@ TEXT = {
         "all_covered": "All key points of the reference are covered.",
         "covered": "Key points covered:",
         "wrong": "Incorrect statement: “{quote}”",
+        "states_false": "The answer says something that is false or contradicts the reference: check it against "
+                        "the reference.",
         "other_topic": "This answer is about a different concept and does not answer the question.",
         "reference": "The reference answer is [{qid}].",
-        "graded_by_llm": "(Graded by the local language model, key point by key point.)",
+        "graded_by_llm": "(Graded by the local language model for correctness, relevance and completeness; the "
+                         "key-point lists come from embedding similarity and keywords.)",
         "graded_by_embedding": "(Graded by embedding similarity and keywords; no language model was used.)",
     },
 }
 
 
 def compose_feedback(score: float, points: list[str], covered: list[str], missing: list[str], wrong: str,
-                     other_topic: bool, question: Question, language: str, graded_by: str) -> str:
+                     other_topic: bool, question: Question, language: str, graded_by: str, *,
+                     states_false: bool = False) -> str:
     """What the candidate reads: a verdict, the points covered and missing, any wrong statement, where the
     reference is, and which grader decided — in the answer's language."""
     t = TEXT[language]
@@ -48,6 +53,8 @@ def compose_feedback(score: float, points: list[str], covered: list[str], missin
         lines.append(t["other_topic"])
     if wrong:
         lines.append(t["wrong"].format(quote=wrong))
+    elif states_false:
+        lines.append(t["states_false"])
     if covered:
         lines.append(t["covered"])
         lines.extend(f"- {p}" for p in covered[:5])

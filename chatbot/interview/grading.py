@@ -4,7 +4,8 @@ Everything here is plain data (dataclasses holding `Question`s and strings), so 
 deep-copied and kept in a UI state object; the embedder and the chat model are passed into the
 functions that need them and never stored.
 
-Grading (`grade_answer`) is done by code, with the e5 embedder; the LLM, when given, only words the feedback.
+Grading (`grade_answer`) is by the e5 embedder, or, with a chat model that gives token probabilities (LLM
+grading on), by the LLM judge's yes/no log-odds (chatbot/interview/judge.py; constants below). By embeddings:
 * similarity – cosine between the user's answer (e5 "query:") and the reference (e5 "passage:"). e5 cosines
   are compressed (an unrelated Chinese answer still reaches ~0.85, an English paraphrase of the Chinese
   reference only ~0.83), so the score never compares them with fixed thresholds. Instead:
@@ -43,7 +44,16 @@ from indexer.text import CJK, CJK_RUN, answer_blocks, is_code_block, strip_code
 log = logging.getLogger(__name__)
 
 GradedBy = Literal["llm", "embedding"]
-# With the LLM judge: an answer that states something false, or talks about another concept, cannot pass.
+# --- the LLM judge (chatbot/interview/judge.py): its yes/no log-odds make the score, with these constants
+# fitted on the even-numbered half of eval/grading_answers.jsonl's questions (14) and checked on the other 14.
+# Log-odds seen with the 1.5B model: "correct?" good 0.5…2.2, partial −1.0…0.4, wrong −2.8…0.3;
+# "covers the key points?" good 1.1…2.4, partial −0.5…1.0, wrong −2.1…0.8. Adding the embedding score did
+# not help on the calibration half, so the LLM's grade does without it (its key-point lists stay, for feedback).
+CORRECT_RANGE = (0.0, 1.5)  # "is everything correct?" log-odds mapped to 0–1 between these
+COMPLETE_RANGE = (-0.5, 2.0)  # "does it cover the key points?" likewise
+CORRECT_SHARE = 0.6  # score = 10 * (CORRECT_SHARE * correctness + (1 - CORRECT_SHARE) * completeness)
+WRONG_BELOW = -1.0  # "correct?" this low: the answer states something false (quoted, capped at WRONG_CAP)
+OFF_TOPIC_BELOW = -1.0  # "does it answer the question?" this low: another concept (capped at OTHER_TOPIC_CAP)
 WRONG_CAP = 3.0
 OTHER_TOPIC_CAP = 1.0
 
@@ -116,6 +126,8 @@ class Grade:
     wrong: str = ""  # a false statement the judge quoted from the answer
     other_topic: bool = False
     seconds: float = 0.0
+    judged: dict[str, float] | None = None  # the judge's yes/no log-odds, when the LLM graded
+    states_false: bool = False  # the judge found a false statement (quoted in `wrong` when it could be)
 
     @property
     def llm_feedback(self) -> bool:
@@ -123,7 +135,8 @@ class Grade:
 
     def to_json(self) -> dict:
         return {"score": self.score, "covered": self.covered, "missing": self.missing,
-                "wrong": [self.wrong] if self.wrong else [], "other_topic": self.other_topic,
+                "wrong": [self.wrong] if self.wrong else [], "states_false": self.states_false,
+                "other_topic": self.other_topic,
                 "feedback": self.feedback, "graded_by": self.graded_by, "coverage": self.coverage,
                 "seconds": round(self.seconds, 2)}
 
@@ -289,22 +302,26 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     score = round(10.0 * (RELEVANCE_WEIGHT * relevance + (1 - RELEVANCE_WEIGHT) * credit), 1)
 
     graded_by: GradedBy = "embedding"
-    wrong, other_topic = "", False
+    wrong, other_topic, states_false, judged = "", False, False, None
     if chat_model is not None and points:
         try:
-            verdict = judge(chat_model, question, points, answer)
+            verdict = judge(chat_model, question, points, answer, wrong_below=WRONG_BELOW)
         except Exception as exc:
             log.info("LLM judge unusable for %s (%s); embedding grade kept", question.id, exc)
         else:
-            graded_by, wrong, other_topic = "llm", verdict.wrong, verdict.other_topic
-            covered = [p for p, ok in zip(points, verdict.stated) if ok]
-            coverage = len(covered) / len(points)
-            score = round(10.0 * min(1.0, coverage / full), 1)
-            if wrong:
+            graded_by, wrong = "llm", verdict.wrong
+            judged = {"correct": round(verdict.correct, 3), "on_topic": round(verdict.on_topic, 3),
+                      "complete": round(verdict.complete, 3)}
+            correctness = _scale(verdict.correct, *CORRECT_RANGE)
+            completeness = _scale(verdict.complete, *COMPLETE_RANGE)
+            score = round(10.0 * (CORRECT_SHARE * correctness + (1 - CORRECT_SHARE) * completeness), 1)
+            states_false = verdict.correct < WRONG_BELOW
+            other_topic = verdict.on_topic < OFF_TOPIC_BELOW
+            if states_false:
                 score = min(score, WRONG_CAP)
             if other_topic:
                 score = min(score, OTHER_TOPIC_CAP)
-            missing = [p for p in points if p not in covered]
-    feedback = compose_feedback(score, points, covered, missing, wrong, other_topic, question, language, graded_by)
+    feedback = compose_feedback(score, points, covered, missing, wrong, other_topic, question, language, graded_by,
+                                states_false=states_false)
     return Grade(score, round(similarity, 4), round(coverage, 4), points, covered, missing, feedback, graded_by,
-                 wrong, other_topic, time.perf_counter() - started)
+                 wrong, other_topic, time.perf_counter() - started, judged, states_false)

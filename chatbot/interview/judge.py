@@ -1,12 +1,18 @@
-"""The LLM as a grader: for each key point of the reference, does the candidate's answer state it; does the
-answer state something false or contradict the reference; is it about another concept altogether.
+"""The LLM as a grader, by yes/no log-odds rather than generated verdicts.
 
-One short generation per answer: the reference and its numbered key points are the system message (fixed
-per question, so the llama.cpp backend restores its evaluated state instead of evaluating it again), the
-candidate's answer is the user turn, and the model replies in a fixed format of a few tokens that code
-parses. A reply that does not parse raises, and the caller falls back to the embedding grade."""
+Asked to write "points: Y N Y / wrong: … / topic: …", the 1.5B model answered Y to nearly everything (wrong and
+off-topic answers scored 10/10 on eval/grading_answers.jsonl). Its *probabilities* are still ordered: on the
+same set, log P(yes) − log P(no) for "is everything the candidate says correct?" ran ~1.0–1.6 for good
+answers, 0.1–0.6 for partial ones and −1.9…−0.3 for wrong ones. So the judge asks three short questions and
+reads the first reply token's logits; nothing is generated unless an answer is judged wrong, when one short
+generation quotes the false statement for the feedback.
+
+The reference is the system message (fixed per question, so the llama.cpp backend restores its evaluated
+state), the candidate's answer opens the user turn and is evaluated once for all three questions.
+"""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -14,66 +20,81 @@ from chatbot.llm.base import ChatModel
 from chatbot.rag.safety import neutralise
 from indexer.records import Question
 
-JUDGE_TOKENS = 48  # "points: Y N Y\nwrong: none\ntopic: same" is ~20 tokens; a short quote of a wrong claim fits
 ANSWER_CHARS = 1200
 REFERENCE_CHARS = 900
+QUOTE_TOKENS = 60
 
 SYSTEM = (
-    "You grade answers in a PyTorch job interview against a reference. The reference is correct.\n"
+    "You check a candidate's answer in a PyTorch job interview against the reference answer, which is correct.\n"
     "Question: {title}\n"
-    "Reference answer (Chinese):\n{reference}\n"
-    "Key points of the reference:\n{points}\n\n"
-    "The candidate may answer in Chinese or English. Reply with exactly three lines:\n"
-    "points: {n} letters, Y if the answer states that key point correctly (in any words), else N\n"
-    "wrong: none, or a short quote of a false statement in the answer\n"
-    "topic: same, or other if the answer is about a different concept\n\n"
-    "Example reply when the answer states key point 1 only, says nothing false and is on topic:\n"
-    "points: {example}\nwrong: none\ntopic: same\n"
+    "Reference answer:\n{reference}\n"
+    "Key points of the reference:\n{points}"
 )
-ASK = "Candidate's answer:\n<<<\n{answer}\n>>>\nReply with the three lines (points / wrong / topic) only."
+ANSWER = "Candidate's answer:\n<<<\n{answer}\n>>>\n"
+ASK = {
+    "correct": "Is everything the candidate says correct and consistent with the reference? Answer yes or no.",
+    "on_topic": "Does the candidate's answer actually answer the question \"{title}\"? Answer yes or no.",
+    "complete": "Does the candidate's answer cover the key points of the reference? Answer yes or no.",
+}
+QUOTE = ("The candidate's answer contains a false statement. Copy that one statement exactly as the candidate "
+         "wrote it, and nothing else.")
 
-_POINTS = re.compile(r"points?\s*[:：]\s*([YN](?:[\s,，/]*[YN])*)", re.I)
-_WRONG = re.compile(r"wrong\s*[:：]\s*(.+)", re.I)
-_TOPIC = re.compile(r"topic\s*[:：]\s*(same|other|different|unrelated)", re.I)
-_NONE = re.compile(r"^\W*(none|no|n|无|没有)\W*$", re.I)
+
+class JudgeUnavailable(RuntimeError):
+    """The model cannot give yes/no probabilities (e.g. a remote server): the embedding grade is used."""
 
 
 @dataclass(frozen=True)
 class Verdict:
-    stated: list[bool]  # one per key point
-    wrong: str  # a quoted false statement, or ""
-    other_topic: bool
+    """Log-odds of "yes" for each question (0 = undecided), and the quoted false statement, if any."""
+
+    correct: float
+    on_topic: float
+    complete: float
+    wrong: str = ""
 
 
-def judge_messages(question: Question, points: list[str], answer: str) -> list[dict[str, str]]:
+def judge_messages(question: Question, points: list[str], answer: str, ask: str) -> list[dict[str, str]]:
     reference = question.answer.strip()
     if len(reference) > REFERENCE_CHARS:
         reference = reference[:REFERENCE_CHARS] + " …"
-    example = " ".join(["Y"] + ["N"] * (len(points) - 1))
-    system = SYSTEM.format(title=question.title, reference=neutralise(reference), n=len(points), example=example,
+    system = SYSTEM.format(title=question.title, reference=neutralise(reference),
                            points="\n".join(f"{i}. {p}" for i, p in enumerate(points, 1)))
     text = answer if len(answer) <= ANSWER_CHARS else answer[:ANSWER_CHARS] + " …"
     text = neutralise(text.replace("<<<", "«").replace(">>>", "»"))
-    return [{"role": "system", "content": system}, {"role": "user", "content": ASK.format(answer=text)}]
+    return [{"role": "system", "content": system}, {"role": "user", "content": ANSWER.format(answer=text) + ask}]
 
 
-def parse_verdict(reply: str, n_points: int) -> Verdict:
-    """The three lines of the judge's reply; ValueError when they are not there."""
-    m = _POINTS.search(reply)
-    if not m:
-        raise ValueError(f"judge reply has no points line: {reply[:80]!r}")
-    marks = re.findall(r"[YN]", m.group(1).upper())
-    if not marks or len(marks) > n_points:
-        raise ValueError(f"judge marked {len(marks)} of {n_points} key points")
-    marks += ["N"] * (n_points - len(marks))  # a model that stops early has not found the rest
-    wrong_m = _WRONG.search(reply)
-    wrong = wrong_m.group(1).strip().strip("\"'“”「」") if wrong_m else ""
-    if _NONE.match(wrong) or not wrong:
-        wrong = ""
-    topic = _TOPIC.search(reply)
-    return Verdict([c == "Y" for c in marks], wrong[:200], bool(topic and topic.group(1).lower() != "same"))
+def ask_all(model: ChatModel, question: Question, points: list[str], answer: str) -> dict[str, float]:
+    odds = getattr(model, "yes_logodds", None)
+    if odds is None:
+        raise JudgeUnavailable(f"{model.backend} models give no token probabilities")
+    names = list(ASK)
+    conversations = [judge_messages(question, points, answer, ASK[n].format(title=question.title)) for n in names]
+    values = odds(conversations)
+    if len(values) != len(names) or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"unusable judgement log-odds {values!r}")
+    return dict(zip(names, values))
 
 
-def judge(model: ChatModel, question: Question, points: list[str], answer: str) -> Verdict:
-    reply = "".join(model.stream_chat(judge_messages(question, points, answer), max_new_tokens=JUDGE_TOKENS))
-    return parse_verdict(reply, len(points))
+_WS = re.compile(r"\s+")
+
+
+def quote_false_statement(model: ChatModel, question: Question, points: list[str], answer: str) -> str:
+    """The statement the model calls false, kept only when it really is (nearly) a span of the answer."""
+    reply = "".join(model.stream_chat(judge_messages(question, points, answer, QUOTE), max_new_tokens=QUOTE_TOKENS))
+    quote = reply.strip().strip("\"'“”「」«»<> ").rstrip("。.")
+    flat = _WS.sub(" ", answer)
+    return quote[:200] if len(quote) >= 4 and _WS.sub(" ", quote) in flat else ""
+
+
+def judge(model: ChatModel, question: Question, points: list[str], answer: str, *,
+          wrong_below: float) -> Verdict:
+    odds = ask_all(model, question, points, answer)
+    wrong = ""
+    if odds["correct"] < wrong_below:
+        try:
+            wrong = quote_false_statement(model, question, points, answer)
+        except Exception:  # the verdict stands without its quote
+            wrong = ""
+    return Verdict(odds["correct"], odds["on_topic"], odds["complete"], wrong)

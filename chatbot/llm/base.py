@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -68,7 +69,7 @@ class BaseChatModel(abc.ABC):
     def stream_chat(
         self, messages: list[Message], *, max_new_tokens: int, temperature: float = 0.0
     ) -> Iterator[str]:
-        _check_messages(messages)
+        check_messages(messages)
         if max_new_tokens < 1:
             raise ValueError("max_new_tokens must be >= 1")
         if temperature < 0:
@@ -76,11 +77,17 @@ class BaseChatModel(abc.ABC):
         return self._locked_stream(list(messages), max_new_tokens, float(temperature))
 
     def _locked_stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
+        with self.busy():
+            yield from self._stream(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Holds the model for one request: counted as waiting (background work yields), then locked."""
         with self._count_lock:
             self._waiting += 1
         try:
             with self._lock:
-                yield from self._stream(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+                yield
         finally:
             with self._count_lock:
                 self._waiting -= 1
@@ -102,7 +109,7 @@ class BaseChatModel(abc.ABC):
         return f"<{type(self).__name__} {self.name!r} backend={self.backend} device={self.device}>"
 
 
-def _check_messages(messages: list[Message]) -> None:
+def check_messages(messages: list[Message]) -> None:
     if not messages:
         raise ValueError("messages must not be empty")
     for m in messages:

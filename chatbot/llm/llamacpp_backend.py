@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable
+from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable, check_messages
 from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
 from chatbot.llm.worker import ComputeThread
 from indexer.runtime import resolve_device
@@ -184,6 +184,43 @@ class LlamaCppChatModel(BaseChatModel):
             return self._compute.call(self._restore_or_build, tokens[:n], abort=lambda: self.waiting > 0)
         finally:
             self._lock.release()
+
+    # ------------------------------------------------------------------ yes/no judgements
+    def yes_logodds(self, conversations: list[list[Message]]) -> list[float]:
+        """For each conversation, log P(reply starts with yes) − log P(… no), read from the logits of the first
+        reply token; nothing is generated. The conversations' common start (the cached system prefix, then
+        whatever else they share) is evaluated once; each one then costs only its own last tokens."""
+        for messages in conversations:
+            check_messages(messages)
+        rendered = [self.render(messages) for messages in conversations]
+        tokens = [r[0] for r in rendered]
+        if any(len(t) + 1 >= self.context_length for t in tokens):
+            raise ValueError(f"a judgement prompt exceeds the context window of {self.context_length}")
+        n_prefix = min(r[1] for r in rendered)
+        common = len(os.path.commonprefix(tokens))
+        yes, no = self._answer_tokens(("yes", "Yes", "YES")), self._answer_tokens(("no", "No", "NO"))
+
+        def run() -> list[float]:
+            if n_prefix:
+                self._restore_or_build(tokens[0][:n_prefix])
+            else:
+                self.llm.reset()
+            start = max(n_prefix, min(common, len(min(tokens, key=len)) - 1))  # each keeps ≥ 1 token of its own
+            if start > n_prefix:
+                self.llm.eval(tokens[0][n_prefix:start])
+            odds = []
+            for t in tokens:
+                self.llm.n_tokens = start  # drops the previous conversation's own tokens from the KV cache
+                self.llm.eval(t[start:])
+                logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
+                odds.append(float(np.logaddexp.reduce(logits[yes]) - np.logaddexp.reduce(logits[no])))
+            return odds
+
+        with self.busy():
+            return self._compute.call(run)
+
+    def _answer_tokens(self, words: tuple[str, ...]) -> list[int]:
+        return sorted({self.llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})
 
     # ------------------------------------------------------------------ generation
     def _stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable
+from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable, check_messages
 from indexer.runtime import allow_download, atomic_dir, resolve_device
 
 CONTEXT_LENGTH = 4096  # same budget as the llama.cpp backend, so prompts behave alike
@@ -121,6 +121,25 @@ class TransformersChatModel(BaseChatModel):
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def yes_logodds(self, conversations: list[list[Message]]) -> list[float]:
+        """log P(reply starts with yes) − log P(… no) per conversation, from one forward pass each."""
+        import torch
+
+        yes, no = (sorted({self.tokenizer.encode(w, add_special_tokens=False)[0] for w in words})
+                   for words in (("yes", "Yes", "YES"), ("no", "No", "NO")))
+        odds = []
+        with self.busy(), torch.inference_mode():
+            for messages in conversations:
+                check_messages(messages)
+                enc = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                         return_dict=True)
+                ids = enc["input_ids"].to(self.device)
+                if ids.shape[1] + 1 >= self.context_length:
+                    raise ValueError(f"a judgement prompt exceeds the context window of {self.context_length}")
+                logits = self.model(input_ids=ids).logits[0, -1].float()
+                odds.append(float(torch.logsumexp(logits[yes], 0) - torch.logsumexp(logits[no], 0)))
+        return odds
 
     def _stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
         import torch

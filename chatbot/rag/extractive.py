@@ -1,6 +1,7 @@
 """Answers without an LLM: the best passages, trimmed to the sentences that match the question."""
 from __future__ import annotations
 
+from chatbot.rag.kbcode import code_overlap
 from chatbot.records import Hit
 from indexer.index.keyword import tokenize
 from indexer.text import answer_blocks, is_code_block
@@ -18,12 +19,14 @@ TEXT = {
 
 def trim_to_query(answer: str, query: str, max_prose_chars: int = MAX_PROSE_CHARS,
                   max_code_chars: int | None = None) -> str:
-    """Keeps the opening paragraph, the paragraphs that share words with the question, and the first
-    code block (whole, or left out when longer than `max_code_chars`)."""
+    """Keeps the opening paragraph, the paragraphs that share words with the question, and the code block
+    that uses most of the question's words, the first on a tie (whole, or left out when longer than
+    `max_code_chars`): "StepLR 的代码例子" got Q10's first block, an autograd example."""
     query_tokens = set(tokenize(query))
     blocks = answer_blocks(answer)
     prose = [b for b in blocks if not is_code_block(b)]
-    code = next((b for b in blocks if is_code_block(b)), "")
+    codes = [b for b in blocks if is_code_block(b)]
+    code = max(codes, key=lambda b: code_overlap(b, query_tokens), default="")  # max keeps the first of ties
     if max_code_chars is not None and len(code) > max_code_chars:
         code = ""
     ranked = sorted(range(len(prose)), key=lambda i: (-len(set(tokenize(prose[i])) & query_tokens), i))

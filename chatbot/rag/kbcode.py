@@ -39,6 +39,11 @@ def code_share(q: Question) -> float:
     return code / max(1, len(q.answer))
 
 
+def code_overlap(code: str, query_tokens: set[str]) -> int:
+    """How many of the question's words a code block uses (`StepLR`, `load_state_dict`, …)."""
+    return len(set(tokenize(code)) & query_tokens)
+
+
 def select_code(question: str, passages: list[Question]) -> list[KBCode]:
     """The KB code blocks the answer should include (best first), or [] when it should not show code."""
     wanted = asks_for_code(question)
@@ -50,7 +55,7 @@ def select_code(question: str, passages: list[Question]) -> list[KBCode]:
         mostly_code = rank == 0 and code_share(q) >= MOSTLY_CODE
         if not q.code_blocks or not (wanted or mostly_code):
             continue
-        overlap = {id(b): len(set(tokenize(b.code)) & query_tokens) for b in q.code_blocks}
+        overlap = {id(b): code_overlap(b.code, query_tokens) for b in q.code_blocks}
         ranked = sorted(q.code_blocks, key=lambda b: -overlap[id(b)])
         # the most relevant block; from the best passage also a second one the question names too
         # ("save and load": Q100 keeps torch.save and torch.load in two blocks)

@@ -36,7 +36,7 @@ def grading_prefixes(questions: list[Question]) -> Iterator[list[Message]]:
     for q in questions:
         points = key_points(q.answer) if q.has_answer else []
         if points:
-            yield [judge_messages(q, points, "?")[0], PLACEHOLDER_USER]
+            yield [judge_messages(q, points, "?", "?")[0], PLACEHOLDER_USER]
 
 
 class PrefixWarmer(threading.Thread):
