@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] + " Flags override KBCHAT_* "
                                      "environment variables (e.g. KBCHAT_BACKEND=none).")
     add_config_flags(parser, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
-                     "max_new_tokens", "host", "port", "auth", "auth_file", "llm_url", "llm_timeout")
+                     "max_new_tokens", "host", "port", "auth", "auth_file", "llm_url", "llm_timeout", "llm_grading")
     parser.add_argument("--share", action="store_true", default=False,
                         help="also publish a temporary public gradio.live link (needs internet; off by default)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")

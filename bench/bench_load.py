@@ -8,9 +8,11 @@
 
 It starts `python app.py` on a free loopback port (and, with --llm-server, llama.cpp's server on the packaged
 GGUF), then for --duration seconds:
-  * each of --users chat users (its own gradio_client session) asks questions one after the other through the
-    Chat tab's API (`/chat`), a different sequence per user, with a follow-up now and then;
-  * lookups (`/lookup`: ids and keywords) arrive open-loop at --lookup-rate per second (latency is measured from
+  * each of --users chat users (its own gradio_client session; they arrive evenly over --ramp seconds) asks
+    questions one after the other through the Chat tab's API (`/chat`), a different sequence per user, with a
+    follow-up now and then;
+  * lookups (`/lookup`: ids and keywords; one POST each, the event skips the queue) arrive open-loop at
+    --lookup-rate per second (latency is measured from
     the moment each was due, so a server that falls behind cannot hide it).
 No new request starts after --duration; answers still running are given --grace seconds, then cancelled and
 counted as unfinished. Everything stops by itself.
@@ -170,6 +172,7 @@ class ChatUser(threading.Thread):
         self.n, self.stats, self.stop_at, self.cancel_at, self.busy = n, stats, stop_at, cancel_at, busy
         self.client = Client(url, verbose=False)  # one client = one browser session (its own gr.State)
         self.asked: list[str] = []
+        self.start_at = 0.0
 
     def questions(self):
         order = QUESTIONS[self.n % len(QUESTIONS):] + QUESTIONS[:self.n % len(QUESTIONS)]
@@ -181,6 +184,7 @@ class ChatUser(threading.Thread):
     def run(self) -> None:
         from chatbot.ui.rendering import escape_text
 
+        time.sleep(max(0.0, self.start_at - time.monotonic()))
         for question in self.questions():
             if time.monotonic() >= self.stop_at:
                 return
@@ -342,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--users", type=int, default=20, help="concurrent chat users (default 20)")
     p.add_argument("--lookup-rate", type=float, default=50.0, help="lookups per second (default 50)")
     p.add_argument("--duration", type=float, default=60.0, help="seconds of traffic (default 60)")
+    p.add_argument("--ramp", type=float, default=10.0,
+                   help="chat users arrive evenly over this many seconds (default 10; 0 = all at once)")
     p.add_argument("--grace", type=float, default=60.0,
                    help="seconds answers still running after --duration may take before being cancelled")
     p.add_argument("--backend", default="auto", help="app LLM backend: auto (in-process), llamacpp, transformers, none")
@@ -392,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         users = [ChatUser(n, url, stats, far, far, busy) for n in range(args.users)]
         start = time.monotonic()
         stop_at = start + args.duration
-        for u in users:
+        for n, u in enumerate(users):  # arriving over --ramp seconds, as real users do, not in one burst
+            u.start_at = start + n * args.ramp / max(1, len(users))
             u.stop_at, u.cancel_at = stop_at, stop_at + args.grace
             u.start()
         print(f"running for {args.duration:.0f} s: {args.users} chat users, {args.lookup_rate:g} lookups/s "

@@ -36,7 +36,7 @@ class Config:
     # Interview answers are graded by embeddings unless this is on: the LLM judge (chatbot/interview/judge.py)
     # measured worse than the embedding grade with both packaged models (the 0.5B copies its example line; the
     # 1.5B marks almost every key point "Y", giving 10/10 to wrong and off-topic answers; README, "Mock interview")
-    llm_grading: bool = False
+    llm_grading: bool = True  # with a local model; a remote one gives no token probabilities: embeddings
     # login for the web app: "user:password" (flag --auth), and/or a file of such lines (KBCHAT_AUTH_FILE)
     auth: str = ""
     auth_file: str = ""
@@ -114,15 +114,16 @@ def add_config_flags(parser: argparse.ArgumentParser, *names: str) -> None:
         "port": ("--port", "port to listen on"),
         "llm_url": ("--llm-url", "generate on this OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 "
                                  "(env KBCHAT_LLM_URL)"),
-        "llm_grading": ("--llm-grading", "grade interview answers with the LLM judge instead of embeddings "
-                                         "(env KBCHAT_LLM_GRADING=1; off by default, see the README)"),
+        "llm_grading": ("--no-llm-grading", "grade interview answers by embeddings only, not by the LLM judge "
+                                            "(env KBCHAT_LLM_GRADING=0; see the README)"),
         "llm_timeout": ("--llm-timeout", "seconds the inference server may stay silent before the answer falls "
                                          "back to extractive (env KBCHAT_LLM_TIMEOUT)"),
     }
     for name in names:
         flag, text = help_[name]
-        if name == "llm_grading":  # a switch: present = on
-            parser.add_argument(flag, dest=name, action="store_const", const="1", default=None, help=text)
+        if name == "llm_grading":  # on by default: the switch turns it off (--llm-grading kept for scripts)
+            parser.add_argument(flag, dest=name, action="store_const", const="0", default=None, help=text)
+            parser.add_argument("--llm-grading", dest=name, action="store_const", const="1", help=argparse.SUPPRESS)
             continue
         kind = int if name in {"top_k", "max_new_tokens", "port", "state_cache_mb", "llm_timeout"} else str
         parser.add_argument(flag, dest=name, type=kind, default=None, help=text)

@@ -24,6 +24,7 @@ class Question:
     aliases_zh: str = ""  # Chinese synonyms and plain descriptions (kb/aliases.zh.tsv)
     supplement: bool = False  # the answer was written for the product (kb/supplement_*.md), not an original
     same_as: str = ""  # id of the twin question whose answer this one shares ("" = its own answer)
+    corrections: list[str] = field(default_factory=list)  # why each kb/errata.toml fix was made to the answer
 
     @property
     def has_answer(self) -> bool:

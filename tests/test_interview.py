@@ -456,4 +456,15 @@ def test_the_interview_tab_asks_the_llm_judge_only_when_llm_grading_is_on(engine
     InterviewTab(eng).answer(CASES["Q73"]["partial"][0], session)
     assert session.items[0].grade is not None and session.items[0].grade.graded_by == graded_by
     assert len(model.asked) == (3 if llm_grading else 0)
-    assert Config.from_env({"KBCHAT_LLM_GRADING": "1"}).llm_grading and not Config().llm_grading
+    assert Config().llm_grading and not Config.from_env({"KBCHAT_LLM_GRADING": "0"}).llm_grading
+
+
+def test_llm_grading_is_on_by_default_and_a_flag_turns_it_off():
+    import argparse
+
+    from indexer.config import Config, add_config_flags
+
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, "llm_grading")
+    parse = lambda *argv: Config().apply_args(parser.parse_args(list(argv))).llm_grading
+    assert parse() and not parse("--no-llm-grading") and parse("--llm-grading")

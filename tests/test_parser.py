@@ -66,6 +66,14 @@ def test_aliases_are_attached(shipped):
     assert "gradient accumulation" in q73.aliases.lower() and "梯度累积" in q73.aliases_zh
 
 
+def test_errata_correct_the_original_answer_in_memory_and_say_why(shipped):
+    q73 = shipped.by_id()["Q73"]
+    original = (KB / q73.source).read_text(encoding="utf-8")
+    assert "每个小批量都进行前向传播、反向传播和参数更新" in original  # the file stays as received
+    assert "每个小批量都进行前向传播、反向传播和参数更新" not in q73.answer
+    assert "optimizer.step()" in q73.answer and len(q73.corrections) == 2 and "backward()" in q73.corrections[0]
+
+
 def write(kb: Path, name: str, text: str | bytes) -> None:
     (kb / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
 
@@ -170,3 +178,21 @@ def test_a_twin_is_indexed_by_its_title_only(tmp_path):
         encoding="utf-8")
     by_id = parse_kb(tmp_path).by_id()
     assert len(chunk_question(by_id["S2"])) == 1 and len(chunk_question(by_id["S1"])) == 2
+
+
+def test_an_erratum_that_no_longer_matches_is_a_warning_not_a_silent_skip(kb):
+    write(kb, "errata.toml", '[[erratum]]\nid = "X1"\nwrong = "答案一"\nright = "更正的答案"\nwhy = "原文有误"\n\n'
+                             '[[erratum]]\nid = "X2"\nwrong = "不在答案里"\nright = "…"\nwhy = "…"\n\n'
+                             '[[erratum]]\nid = "X2"\nwrong = "答案二"\n')
+    parsed = parse_kb(kb)
+    assert parsed.by_id()["X1"].answer == "更正的答案" and parsed.by_id()["X1"].corrections == ["原文有误"]
+    assert parsed.by_id()["X2"].answer == "答案二"
+    assert any(m.startswith("errata.toml:7:") and "not in the answer" in m for m in messages(parsed))
+    assert any(m.startswith("errata.toml:13:") and "needs non-empty" in m for m in messages(parsed))
+
+
+def test_an_unreadable_errata_file_is_reported_and_changes_nothing(kb):
+    write(kb, "errata.toml", "[[erratum]\nid = ")
+    parsed = parse_kb(kb)
+    assert [q.answer for q in parsed.questions] == ["答案一", "答案二"]
+    assert any(m.startswith("errata.toml:0:") and "unreadable" in m for m in messages(parsed))

@@ -225,6 +225,12 @@ def test_lookup_by_id_opens_that_question(handlers, query):
     assert md.startswith("## Q73 ") and "梯度累积" in md
 
 
+def test_lookup_shows_that_an_answer_was_corrected_and_why(handlers):
+    md = handlers.lookup.lookup("Q73")
+    assert "勘误 / corrected" in md and "optimizer.step()" in md and "参数更新。" not in md
+    assert "勘误" not in handlers.lookup.lookup("Q72")
+
+
 def test_lookup_interview_series_id(handlers):
     assert handlers.lookup.lookup("e5").startswith("## E5 ")
 

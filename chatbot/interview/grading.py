@@ -52,7 +52,9 @@ GradedBy = Literal["llm", "embedding"]
 CORRECT_RANGE = (0.0, 1.5)  # "is everything correct?" log-odds mapped to 0–1 between these
 COMPLETE_RANGE = (-0.5, 2.0)  # "does it cover the key points?" likewise
 CORRECT_SHARE = 0.6  # score = 10 * (CORRECT_SHARE * correctness + (1 - CORRECT_SHARE) * completeness)
-WRONG_BELOW = -1.0  # "correct?" this low: the answer states something false (quoted, capped at WRONG_CAP)
+# "correct?" this low: the answer states something false (quoted, capped at WRONG_CAP). Partial answers went
+# down to -1.007 ("You subclass nn.Module to define the network" was quoted as false at -1.0), wrong ones to -2.8.
+WRONG_BELOW = -1.2
 OFF_TOPIC_BELOW = -1.0  # "does it answer the question?" this low: another concept (capped at OTHER_TOPIC_CAP)
 WRONG_CAP = 3.0
 OTHER_TOPIC_CAP = 1.0

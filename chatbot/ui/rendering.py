@@ -114,6 +114,8 @@ def question_markdown(q: Question, series_titles: dict[str, str] | None = None, 
              f"<sub>{series_label(q, series_titles)}</sub>", ""]
     if q.has_answer:
         lines.append(safe_markdown(q.answer.strip()))
+        if q.corrections:  # kb/errata.toml fixed a false statement of the original document
+            lines += ["", *(f"> ✏️ 勘误 / corrected: {escape_text(why)}" for why in q.corrections)]
     else:
         lines.append("*知识库只列出了这个问题，没有书面答案。 / The knowledge base lists this question "
                      "without a written answer.*")

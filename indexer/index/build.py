@@ -25,7 +25,7 @@ from indexer.index.store import (
     write_faiss,
     write_index,
 )
-from indexer.kb.catalog import ALIASES_FILES, CATALOG_FILE, kb_files
+from indexer.kb.catalog import ALIASES_FILES, CATALOG_FILE, ERRATA_FILE, kb_files
 from indexer.kb.chunker import DEFAULT_MAX_CHARS, chunk_questions
 from indexer.kb.parser import ParsedKB, parse_kb
 from indexer.models.base import BaseEmbedder
@@ -73,7 +73,7 @@ class KnowledgeIndex:
 
 
 def file_hashes(kb_dir: Path) -> dict[str, str]:
-    extra = [kb_dir / CATALOG_FILE] + [kb_dir / name for name in ALIASES_FILES]
+    extra = [kb_dir / CATALOG_FILE, kb_dir / ERRATA_FILE] + [kb_dir / name for name in ALIASES_FILES]
     paths = kb_files(kb_dir) + [p for p in extra if p.exists()]
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 

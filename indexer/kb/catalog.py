@@ -14,6 +14,7 @@ from indexer.records import Warning_
 
 CATALOG_FILE = "series.toml"
 ALIASES_FILES = ("aliases.zh.tsv", "aliases.en.tsv")  # language -> file: zh, en
+ERRATA_FILE = "errata.toml"  # corrections of false statements in the original documents (kept byte for byte)
 KB_SUFFIXES = {".md", ".markdown", ".txt"}
 ROLES = {"answers", "titles"}
 _PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
@@ -26,6 +27,17 @@ class FileDecl:
     prefix: str
     role: str  # "answers" | "titles"
     supplement: bool = False  # answers written for the product, not part of the original documents
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """Replace `wrong` (exact text of the original answer) with `right`; `why` is shown to the reader."""
+
+    qid: str
+    wrong: str
+    right: str
+    why: str
+    line: int  # of the entry in ERRATA_FILE, for warnings
 
 
 @dataclass
@@ -135,3 +147,29 @@ def load_aliases(kb_dir: Path, warnings: list[Warning_]) -> dict[str, dict[str, 
                 continue
             aliases.setdefault(qid.strip(), {})[lang] = text.strip()
     return aliases
+
+
+def load_errata(kb_dir: Path, warnings: list[Warning_]) -> list[Erratum]:
+    """The corrections in `kb/errata.toml` ([[erratum]] id, wrong, right, why); malformed entries are warned
+    about and skipped."""
+    path = kb_dir / ERRATA_FILE
+    if not path.exists():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        warnings.append(Warning_(ERRATA_FILE, 0, f"unreadable, no corrections applied: {exc}"))
+        return []
+    starts = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[[erratum]]"]
+    errata = []
+    for k, entry in enumerate(data.get("erratum", [])):
+        line = starts[k] if k < len(starts) else 0
+        fields = [entry.get(name) if isinstance(entry, dict) else None for name in ("id", "wrong", "right", "why")]
+        if not all(isinstance(f, str) and f.strip() for f in fields):
+            warnings.append(Warning_(ERRATA_FILE, line, "an erratum needs non-empty id, wrong, right and why; "
+                                                        "skipped"))
+            continue
+        qid, wrong, right, why = (f.strip() for f in fields)  # type: ignore[union-attr]
+        errata.append(Erratum(qid, wrong, right, why, line))
+    return errata

@@ -10,7 +10,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.kb.catalog import Catalog, FileDecl, kb_files, load_aliases, load_catalog, resolve_decl, split_front_matter
+from indexer.kb.catalog import (
+    ERRATA_FILE,
+    Catalog,
+    Erratum,
+    FileDecl,
+    kb_files,
+    load_aliases,
+    load_catalog,
+    load_errata,
+    resolve_decl,
+    split_front_matter,
+)
 from indexer.records import CodeBlock, Question, Warning_
 from indexer.text import FENCE_LINE
 
@@ -212,12 +223,27 @@ def parse_kb(kb_dir: Path) -> ParsedKB:
     aliases = load_aliases(kb_dir, warnings)
     series_order = list(catalog.series_prefix)
     questions = sorted(merged.values(), key=lambda q: (series_order.index(q.series), q.number))
+    _apply_errata(questions, load_errata(kb_dir, warnings), warnings)
     _resolve_twins(questions, warnings)
     for q in questions:
         q.aliases = aliases.get(q.id, {}).get("en", "")
         q.aliases_zh = aliases.get(q.id, {}).get("zh", "")
         q.code_blocks = extract_code_blocks(q.answer)
     return ParsedKB(questions, warnings, dict(catalog.series_title))
+
+
+def _apply_errata(questions: list[Question], errata: list[Erratum], warnings: list[Warning_]) -> None:
+    """Corrects false statements of the original answers in memory (the files stay as received); an erratum
+    whose text is no longer in the answer is warned about, so a changed document cannot silently lose it."""
+    by_id = {q.id: q for q in questions}
+    for e in errata:
+        q = by_id.get(e.qid)
+        if q is None or e.wrong not in q.answer:
+            where = "no such question" if q is None else "its `wrong` text is not in the answer"
+            warnings.append(Warning_(ERRATA_FILE, e.line, f"erratum for {e.qid} not applied: {where}"))
+            continue
+        q.answer = q.answer.replace(e.wrong, e.right)
+        q.corrections.append(e.why)
 
 
 def _resolve_twins(questions: list[Question], warnings: list[Warning_]) -> None:
@@ -233,6 +259,7 @@ def _resolve_twins(questions: list[Question], warnings: list[Warning_]) -> None:
             q.same_as = ""
             continue
         q.answer = twin.answer
+        q.corrections = list(twin.corrections)
 
 
 def _merge(merged: dict[tuple[str, int], Question], decl: FileDecl, e: _Entry, warnings: list[Warning_]) -> None:
