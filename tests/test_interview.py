@@ -335,6 +335,14 @@ def test_a_false_statement_caps_the_score_and_is_quoted(embedder, by_id):
     assert g.score <= 3.0 and g.states_false and g.wrong == quote and quote in g.feedback
 
 
+def test_an_answer_the_judge_doubts_is_not_said_to_cover_key_points(embedder, by_id):
+    answer = "Data augmentation means adding more layers to the network to increase its capacity."
+    assert grade_answer(embedder, by_id["E20"], answer).covered  # shared words, by embeddings alone
+    g = grade_answer(embedder, by_id["E20"], answer, chat_model=_judge(correct=-0.5, complete=0.5))
+    assert g.covered == [] and g.missing == g.key_points
+    assert "Key points covered" not in g.feedback and "All key points" not in g.feedback
+
+
 def test_a_quote_the_answer_does_not_contain_is_not_shown(embedder, by_id):
     g = grade_answer(embedder, by_id["Q73"], "梯度累积就是每个 epoch 降低学习率，让训练更稳定。",
                      chat_model=_judge(correct=-2.0, quote="Gradient accumulation lowers the learning rate."))

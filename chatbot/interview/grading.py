@@ -140,6 +140,7 @@ class Grade:
                 "wrong": [self.wrong] if self.wrong else [], "states_false": self.states_false,
                 "other_topic": self.other_topic,
                 "feedback": self.feedback, "graded_by": self.graded_by, "coverage": self.coverage,
+                "judged": self.judged,
                 "seconds": round(self.seconds, 2)}
 
 
@@ -319,6 +320,10 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
             score = round(10.0 * (CORRECT_SHARE * correctness + (1 - CORRECT_SHARE) * completeness), 1)
             states_false = verdict.correct < WRONG_BELOW
             other_topic = verdict.on_topic < OFF_TOPIC_BELOW
+            if verdict.correct < CORRECT_RANGE[0]:
+                # the judge doubts what the answer says: the embeddings' "covered" points are only shared words
+                # ("adding more layers" was listed as covering E20's points while scoring 0.8)
+                covered, missing = [], list(points)
             if states_false:
                 score = min(score, WRONG_CAP)
             if other_topic:
