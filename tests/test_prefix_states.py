@@ -96,3 +96,14 @@ def test_yes_logodds_gives_the_same_values_one_by_one_and_with_a_shared_start(mo
     # are ~0.5 apart, and one answer's asks are always split the same way
     assert together == pytest.approx(alone, abs=0.25)
     assert model.chat(MESSAGES, max_new_tokens=8)  # generation still works after judgements
+
+
+@pytest.mark.slow
+def test_yes_logodds_handles_conversations_with_different_system_messages(model_with_fresh_store):
+    model = model_with_fresh_store
+    other = [{"role": "system", "content": "You check facts about Python lists.\n\n<context>\nlist.append(x) adds x "
+                                           "to the end of the list.\n</context>"},
+             {"role": "user", "content": "According to the context, does append add to the end? Answer yes or no."}]
+    mixed = model.yes_logodds([_ask("Is 2 + 2 equal to 5?"), other])
+    alone = [model.yes_logodds([_ask("Is 2 + 2 equal to 5?")])[0], model.yes_logodds([other])[0]]
+    assert mixed == pytest.approx(alone, abs=0.25) and model.yes_logodds([]) == []

@@ -1,9 +1,9 @@
 """The LLM as a grader, by yes/no log-odds rather than generated verdicts.
 
 Asked to write "points: Y N Y / wrong: … / topic: …", the 1.5B model answered Y to nearly everything (wrong and
-off-topic answers scored 10/10 on eval/grading_answers.jsonl). Its *probabilities* are still ordered: on the
-same set, log P(yes) − log P(no) for "is everything the candidate says correct?" ran ~1.0–1.6 for good
-answers, 0.1–0.6 for partial ones and −1.9…−0.3 for wrong ones. So the judge asks three short questions and
+off-topic answers scored 10/10 on eval/grading_answers.jsonl). Its *probabilities* are still ordered: over the
+whole set, log P(yes) − log P(no) for "is everything the candidate says correct?" ran 0.5…2.2 for good
+answers, −1.0…0.4 for partial ones and −2.8…0.3 for wrong ones (more in chatbot/interview/grading.py). So the judge asks three short questions and
 reads the first reply token's logits; nothing is generated unless an answer is judged wrong, when one short
 generation quotes the false statement for the feedback.
 
@@ -81,7 +81,7 @@ _WS = re.compile(r"\s+")
 
 
 def quote_false_statement(model: ChatModel, question: Question, points: list[str], answer: str) -> str:
-    """The statement the model calls false, kept only when it really is (nearly) a span of the answer."""
+    """The statement the model calls false, kept only when it really is a span of the answer (spacing aside)."""
     reply = "".join(model.stream_chat(judge_messages(question, points, answer, QUOTE), max_new_tokens=QUOTE_TOKENS))
     quote = reply.strip().strip("\"'“”「」«»<> ").rstrip("。.")
     flat = _WS.sub(" ", answer)

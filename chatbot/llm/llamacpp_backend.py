@@ -196,8 +196,12 @@ class LlamaCppChatModel(BaseChatModel):
         tokens = [r[0] for r in rendered]
         if any(len(t) + 1 >= self.context_length for t in tokens):
             raise ValueError(f"a judgement prompt exceeds the context window of {self.context_length}")
-        n_prefix = min(r[1] for r in rendered)
+        if not conversations:
+            return []
         common = len(os.path.commonprefix(tokens))
+        n_prefix = min(r[1] for r in rendered)
+        if n_prefix > common:  # different system messages: no saved prefix serves them all
+            n_prefix = 0
         yes, no = self._answer_tokens(("yes", "Yes", "YES")), self._answer_tokens(("no", "No", "NO"))
 
         def run() -> list[float]:
