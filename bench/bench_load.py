@@ -12,8 +12,8 @@ GGUF), then for --duration seconds:
     questions one after the other through the Chat tab's API (`/chat`), a different sequence per user, with a
     follow-up now and then;
   * lookups (`/lookup`: ids and keywords; one POST each, the event skips the queue) arrive open-loop at
-    --lookup-rate per second (latency is measured from
-    the moment each was due, so a server that falls behind cannot hide it).
+    --lookup-rate per second (latency is measured from the moment each was due, so a server that falls
+    behind cannot hide it).
 No new request starts after --duration; answers still running are given --grace seconds, then cancelled and
 counted as unfinished. Everything stops by itself.
 
@@ -191,7 +191,7 @@ class ChatUser(threading.Thread):
             start = time.monotonic()
             job = self.client.submit(question, api_name="/chat")
             first: float | None = None
-            rank_seen, queued_until, in_queue_s = False, None, 0.0
+            rank_seen, in_queue_s = False, 0.0
             counted_busy = False
             try:
                 while not job.done():
@@ -203,8 +203,7 @@ class ChatUser(threading.Thread):
                             rank_seen = True
                             with self.stats.lock:
                                 self.stats.ranks_seen.append(status.rank + 1)
-                    if code in {"PROCESSING", "ITERATING"} and queued_until is None:
-                        queued_until = time.monotonic()
+                    if code in {"PROCESSING", "ITERATING"} and not counted_busy:
                         with self.stats.lock:
                             self.busy[0] += 1
                         counted_busy = True

@@ -13,6 +13,8 @@ from indexer.errors import ModelUnavailable
 __all__ = ["BaseChatModel", "ChatModel", "Message", "ModelUnavailable"]
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+# The first reply token `yes_logodds` compares (each word's first token, in its usual spellings).
+YES_WORDS, NO_WORDS = ("yes", "Yes", "YES"), ("no", "No", "NO")
 
 
 @runtime_checkable

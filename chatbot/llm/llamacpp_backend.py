@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable, check_messages
+from chatbot.llm.base import NO_WORDS, YES_WORDS, BaseChatModel, Message, ModelUnavailable, check_messages
 from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
 from chatbot.llm.worker import ComputeThread
 from indexer.runtime import resolve_device
@@ -202,7 +202,7 @@ class LlamaCppChatModel(BaseChatModel):
         n_prefix = min(r[1] for r in rendered)
         if n_prefix > common:  # different system messages: no saved prefix serves them all
             n_prefix = 0
-        yes, no = self._answer_tokens(("yes", "Yes", "YES")), self._answer_tokens(("no", "No", "NO"))
+        yes, no = self._answer_tokens(YES_WORDS), self._answer_tokens(NO_WORDS)
 
         def run() -> list[float]:
             if n_prefix:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable, check_messages
+from chatbot.llm.base import NO_WORDS, YES_WORDS, BaseChatModel, Message, ModelUnavailable, check_messages
 from indexer.runtime import allow_download, atomic_dir, resolve_device
 
 CONTEXT_LENGTH = 4096  # same budget as the llama.cpp backend, so prompts behave alike
@@ -127,7 +127,7 @@ class TransformersChatModel(BaseChatModel):
         import torch
 
         yes, no = (sorted({self.tokenizer.encode(w, add_special_tokens=False)[0] for w in words})
-                   for words in (("yes", "Yes", "YES"), ("no", "No", "NO")))
+                   for words in (YES_WORDS, NO_WORDS))
         odds = []
         with self.busy(), torch.inference_mode():
             for messages in conversations:
