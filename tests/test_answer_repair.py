@@ -103,6 +103,25 @@ def test_model_code_is_replaced_by_the_kb_code_when_there_is_some(engine):
     assert "以下是完整的示例代码" not in a.text  # the line announcing the removed code goes with it
 
 
+def test_only_the_clause_announcing_removed_code_goes_not_its_paragraph(engine):
+    # the 1.5B model's reply to "如何冻结模型的部分参数": one line, its last clause introducing the code
+    reply = ("在PyTorch中，冻结模型的部分参数可以通过把这些参数的 requires_grad 属性设为 False 来实现。"
+             "这样，这些参数就不会在训练过程中被更新。例如，如果你想冻结模型的第5层，可以这样做：\n\n"
+             "```python\nfor param in model.layer5.parameters():\n    param.requires_grad = False\n```\n\n"
+             "这样，模型的第5层就不会被训练，而其他层可以继续训练。")
+    a, _ = answer_with(engine, [[reply]], "PyTorch中如何冻结模型的部分参数？")
+    assert a.text.startswith("在PyTorch中，冻结模型的部分参数") and "不会在训练过程中被更新。" in a.text
+    assert "可以这样做" not in a.text and "model.layer5" not in a.text
+
+
+def test_the_announcing_clause_of_english_prose_is_cut_at_its_sentence_start(engine):
+    first = ("Data augmentation applies random transforms such as flips, crops and colour jitter to each "
+             "training sample, so the model sees more varied data and overfits less.")
+    reply = first + " For example, compose them with transforms.Compose like this:\n```python\nx = 1\n```"
+    a, _ = answer_with(engine, [[reply]], "How do I do data augmentation in PyTorch? Give an example")
+    assert a.text.startswith(first[:60]) and "like this" not in a.text and "x = 1" not in a.text
+
+
 def test_a_code_block_inside_a_list_item_leaves_no_gap(engine):
     listed = "1. **保存**：\n   ```python\n   torch.save(m.state_dict(), 'm.pt')\n   ```\n\n2. **加载**：先建模型。"
     a, _ = answer_with(engine, [[GOOD_ZH + "\n\n" + listed]], "PyTorch里怎么做数据增强？给个例子")
@@ -114,6 +133,13 @@ def test_a_question_naming_two_steps_gets_both_blocks_of_the_best_passage(engine
     blocks = [c.block for c in select_code("How do I save and load a model in PyTorch?", [q100])]
     assert len(blocks) == 2 and "torch.save" in blocks[0].code + blocks[1].code
     assert "load_state_dict" in blocks[0].code + blocks[1].code
+
+
+def test_both_steps_are_shown_in_the_passage_order(engine):
+    q100 = engine.index.questions["Q100"]
+    # "保存和加载" names no "how" or "example": the passage is shown for being mostly code, with both blocks
+    blocks = [c.block for c in select_code("用 PyTorch 保存和加载模型", [q100])]
+    assert len(blocks) == 2 and "torch.save" in blocks[0].code and "torch.load" in blocks[1].code
 
 
 def test_an_explanation_followed_by_cut_off_code_keeps_the_explanation_without_the_code(engine):

@@ -26,7 +26,10 @@ MAX_QUESTION_CHARS = 2000  # longer questions are cut (the answer says so); a pa
 MAX_ATTEMPTS = 2  # one answer, one retry with a corrected prompt; then the extractive answer
 # blank lines a removed block leaves, also the indented ones of a block inside a list item
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-_CODE_INTRO = re.compile(r"[^\n]*[:：][ \t]*\n+(?=```)")  # a line ending in a colon right before a code block
+# The clause that announces a code block ("可以这样做：", "For example:"): from the last sentence end before
+# the colon, never the whole line. A one-line paragraph that ended in "…可以这样做：" once lost all its
+# sentences, and the answer opened mid-thought. A period inside a name (`model.layer5`) is not a sentence end.
+_CODE_INTRO = re.compile(r"(?:^|(?<=[。！？!?])|(?<=[.;]\s))(?:[^\n。！？!?.]|\.(?!\s))*?[:：][ \t]*\n+(?=```)", re.M)
 
 
 class Unusable(Exception):

@@ -55,12 +55,15 @@ def select_code(question: str, passages: list[Question]) -> list[KBCode]:
         mostly_code = rank == 0 and code_share(q) >= MOSTLY_CODE
         if not q.code_blocks or not (wanted or mostly_code):
             continue
-        overlap = {id(b): code_overlap(b.code, query_tokens) for b in q.code_blocks}
-        ranked = sorted(q.code_blocks, key=lambda b: -overlap[id(b)])
-        # the most relevant block; from the best passage also a second one the question names too
-        # ("save and load": Q100 keeps torch.save and torch.load in two blocks)
-        extra = [b for b in ranked[1:2] if rank == 0 and wanted and overlap[id(b)] > 0]
-        chosen.extend(KBCode(q, b) for b in ranked[:1] + extra)
+        ranked = sorted(q.code_blocks, key=lambda b: -code_overlap(b.code, query_tokens))
+        best = ranked[0]
+        # from the best passage also a second block that uses a word of the question the first one lacks
+        # ("save and load": Q100 keeps torch.save and torch.load in two blocks, and "保存和加载" asks for both)
+        missing = query_tokens - set(tokenize(best.code))
+        extra = [b for b in ranked[1:2] if rank == 0 and code_overlap(b.code, missing) > 0]
+        # in the order the passage gives them: save before load, define before train
+        picked = sorted([best] + extra, key=q.code_blocks.index)
+        chosen.extend(KBCode(q, b) for b in picked)
     return chosen[:MAX_BLOCKS]
 
 
