@@ -161,6 +161,13 @@ def test_model_code_without_kb_code_is_marked_as_not_from_the_kb(engine):
     assert MODEL_CODE_NOTE["en"] in a.text and "loss = loss / accumulation_steps" in a.text
 
 
+def test_the_block_using_the_name_the_question_spells_wins_a_tie(engine):
+    # Q9 has three blocks that all tokenise to "dataset"; only one defines a Dataset class
+    q9 = engine.index.questions["Q9"]
+    [chosen] = select_code("如何自定义一个Dataset类来加载自己的数据？给个例子", [q9])
+    assert "class MyDataset(Dataset)" in chosen.block.code
+
+
 def test_only_the_best_passage_brings_code_unasked(engine):
     qs = engine.index.questions
     mostly_code = [q for q in qs.values() if q.code_blocks and code_share(q) >= MOSTLY_CODE]

@@ -44,6 +44,17 @@ def code_overlap(code: str, query_tokens: set[str]) -> int:
     return len(set(tokenize(code)) & query_tokens)
 
 
+_NAME = re.compile(r"[A-Za-z_]\w{2,}", re.ASCII)
+
+
+def names_used(code: str, question: str) -> int:
+    """How often the code uses a name exactly as the question spells it: breaks ties between blocks that
+    share the same words ("自定义一个Dataset类" names `Dataset`: the block with `class MyDataset(Dataset)`,
+    not the one with `datasets.MNIST`, which tokenises to the same word)."""
+    names = set(_NAME.findall(question))
+    return sum(1 for w in _NAME.findall(code) if w in names) if names else 0
+
+
 def select_code(question: str, passages: list[Question]) -> list[KBCode]:
     """The KB code blocks the answer should include (best first), or [] when it should not show code."""
     wanted = asks_for_code(question)
@@ -55,7 +66,8 @@ def select_code(question: str, passages: list[Question]) -> list[KBCode]:
         mostly_code = rank == 0 and code_share(q) >= MOSTLY_CODE
         if not q.code_blocks or not (wanted or mostly_code):
             continue
-        ranked = sorted(q.code_blocks, key=lambda b: -code_overlap(b.code, query_tokens))
+        ranked = sorted(q.code_blocks, key=lambda b: (-code_overlap(b.code, query_tokens),
+                                                      -names_used(b.code, question)))
         best = ranked[0]
         # from the best passage also a second block that uses a word of the question the first one lacks
         # ("save and load": Q100 keeps torch.save and torch.load in two blocks, and "保存和加载" asks for both)
