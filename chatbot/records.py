@@ -31,6 +31,7 @@ class Hit:
             "source": f"{q.source}:{q.line}",
             "series": q.series,
             "supplement": q.supplement,
+            "addendum": bool(q.addendum),
             "same_as": q.same_as,
         }
 

@@ -25,10 +25,26 @@ class Question:
     supplement: bool = False  # the answer was written for the product (kb/supplement_*.md), not an original
     same_as: str = ""  # id of the twin question whose answer this one shares ("" = its own answer)
     corrections: list[str] = field(default_factory=list)  # why each kb/errata.toml fix was made to the answer
+    addendum: str = ""  # text written for the product (kb/addenda_*.md), appended to `answer` under ADDENDUM_HEADING
 
     @property
     def has_answer(self) -> bool:
         return bool(self.answer.strip())
+
+    @property
+    def plain_answer(self) -> str:
+        """The answer without the addendum's heading: what graders, key points and the citation check read."""
+        return f"{self.original_answer}\n\n{self.addendum}" if self.addendum else self.answer
+
+    @property
+    def original_answer(self) -> str:
+        """The answer as the documents give it (errata applied), without the product's addendum."""
+        return self.answer.split(ADDENDUM_HEADING, 1)[0].rstrip() if self.addendum else self.answer
+
+
+# Where an original answer ends and the product's addition begins: shown to readers, and how the prompt and the
+# Lookup tab tell the two apart.
+ADDENDUM_HEADING = "#### 补充（本产品补写，非原文） / Addendum (written for this product, not in the original)"
 
 
 @dataclass

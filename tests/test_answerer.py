@@ -115,3 +115,10 @@ def test_injection_question_is_still_answered_by_the_rules(answerer):
 def test_a_huge_question_is_cut_with_a_note(answerer):
     a = answerer.answer("How do I save a model? " + "x" * 100_000, use_llm=False)  # once: no answer in 2 minutes
     assert "too long" in a.text and "100023" in a.text and not a.refused
+
+
+def test_the_model_sees_the_addendum_of_a_thin_original_answer(engine):
+    # Q79's original never names the temperature or the KL divergence; the product's addendum does
+    q79 = engine.index.questions["Q79"]
+    system = build_messages("How does knowledge distillation work?", [q79], "en")[0]["content"]
+    assert q79.original_answer[:40] in system and "KL 散度" in system and "温度 T" in system

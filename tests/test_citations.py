@@ -63,8 +63,8 @@ def test_an_english_claim_the_passage_does_not_make_is_not_cited(checker):
 
 
 def test_an_api_the_passage_never_names_blocks_the_citation(checker, engine):
-    assert "StepLR" not in engine.index.questions["Q92"].answer
-    sentence = "在 PyTorch 中，可以使用 `torch.optim.lr_scheduler.StepLR` 来实现学习率调度器。"
+    assert "PolynomialLR" not in engine.index.questions["Q92"].answer
+    sentence = "在 PyTorch 中，可以使用 `torch.optim.lr_scheduler.PolynomialLR` 来实现学习率调度器。"
     assert checker.cite(sentence, ["Q92"]).citations == []
 
 

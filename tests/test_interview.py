@@ -197,15 +197,18 @@ def test_key_points_of_short_and_code_only_answers(by_id):
     assert key_points(by_id["E2"].answer) == ["Tensor（张量）", "Variable（变量）", "autograd（自动微分）", "nn（神经网络）"]
     assert key_points(by_id["E4"].answer) == ["自动微分是一种数学运算", "用于计算复杂函数的导数", "是深度学习框架的核心技术之一"]
     assert "optim.Adam" in key_points(by_id["E8"].answer)  # code only: the APIs it calls
-    e23 = key_points(by_id["E23"].answer)
-    assert e23[:2] == ["加载训练好的模型", "将模型设置为评估模式"] and "torch.load" in e23  # comments first
-    assert not any(p.startswith("假设") for p in e23)
+    e19 = key_points(by_id["E19"].plain_answer)
+    assert e19[:2] == ["加载预训练的ResNet50模型", "修改模型的最后一层，以适应新任务"]  # comments first
+    assert "models.resnet50" in e19 and not any(p.startswith("假设") for p in e19)
+    # a code-only original with the product's addendum: the addendum's prose, not its heading
+    e23 = key_points(by_id["E23"].plain_answer)
+    assert e23[0].startswith("部署时推荐只保存和加载 state_dict") and not any("补充" in p for p in e23)
 
 
 def test_every_answered_question_has_key_points(questions):
     for q in questions:
         if q.has_answer:
-            assert 1 <= len(key_points(q.answer)) <= 8, q.id
+            assert 1 <= len(key_points(q.plain_answer)) <= 8, q.id
 
 
 # ------------------------------------------------------------------------------------------ grading

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from indexer.config import REPO_ROOT
-from indexer.kb.parser import parse_kb
+from indexer.kb.parser import extract_code_blocks, parse_kb
+from indexer.records import ADDENDUM_HEADING
 
 KB = REPO_ROOT / "kb"
 
@@ -52,7 +53,8 @@ def test_code_blocks_are_kept_whole(shipped):
     # `# comment` lines inside code are not headings: Q8's training script stays in one block
     q8 = by_id["Q8"]
     assert len(q8.code_blocks) == 1 and "# 保存模型" in q8.code_blocks[0].code
-    assert sum(len(q.code_blocks) for q in shipped.questions if not q.supplement) == 28  # the original documents
+    originals = [q for q in shipped.questions if not q.supplement]
+    assert sum(len(extract_code_blocks(q.original_answer)) for q in originals) == 28  # the original documents
 
 
 def test_records_carry_source_file_and_line(shipped):
@@ -72,6 +74,16 @@ def test_errata_correct_the_original_answer_in_memory_and_say_why(shipped):
     assert "每个小批量都进行前向传播、反向传播和参数更新" in original  # the file stays as received
     assert "每个小批量都进行前向传播、反向传播和参数更新" not in q73.answer
     assert "optimizer.step()" in q73.answer and len(q73.corrections) == 3 and "backward()" in q73.corrections[0]
+
+
+def test_addenda_extend_thin_original_answers_under_a_heading_that_says_so(shipped):
+    q79 = shipped.by_id()["Q79"]
+    original = (KB / q79.source).read_text(encoding="utf-8")
+    assert "KL" not in original  # the file stays as received
+    assert q79.answer.startswith(q79.original_answer) and q79.original_answer in original
+    assert q79.answer.index(ADDENDUM_HEADING) > len(q79.original_answer)
+    assert "reduction=\"batchmean\"" in q79.addendum and q79.code_blocks  # the addendum's code is the answer's code
+    assert shipped.by_id()["Q43"].addendum == shipped.by_id()["Q72"].addendum  # a twin shares it
 
 
 def write(kb: Path, name: str, text: str | bytes) -> None:
@@ -196,3 +208,22 @@ def test_an_unreadable_errata_file_is_reported_and_changes_nothing(kb):
     parsed = parse_kb(kb)
     assert [q.answer for q in parsed.questions] == ["答案一", "答案二"]
     assert any(m.startswith("errata.toml:0:") and "unreadable" in m for m in messages(parsed))
+
+
+ADDENDA = "---\nseries: extra\nprefix: X\nrole: addenda\n---\n"
+
+
+def test_an_addendum_is_appended_to_the_original_answer(kb):
+    write(kb, "more.md", ADDENDA + "## 2. 第二题\n补充的内容。\n")
+    x2 = parse_kb(kb).by_id()["X2"]
+    assert x2.answer == f"答案二\n\n{ADDENDUM_HEADING}\n\n补充的内容。" and x2.original_answer == "答案二"
+    assert x2.addendum == "补充的内容。" and not x2.supplement
+    assert x2.plain_answer == "答案二\n\n补充的内容。"  # what graders and the citation check read
+
+
+def test_an_addendum_with_nothing_to_extend_is_a_warning(kb):
+    write(kb, "more.md", ADDENDA + "## 2. 第二题\n一。\n\n## 2. 第二题\n二。\n\n## 7. 没有这题\n三。\n")
+    parsed = parse_kb(kb)
+    assert parsed.by_id()["X2"].addendum == "一。" and "X7" not in parsed.by_id()
+    assert any("more.md:12:" in m and "no answer to add to" in m for m in messages(parsed))
+    assert any("more.md:9:" in m and "second addendum for X2" in m for m in messages(parsed))

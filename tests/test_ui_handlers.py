@@ -85,6 +85,8 @@ def test_question_markdown_with_code_and_title_only_badge(engine):
     supplemented = question_markdown(engine.index.questions["Q27"])
     assert "补充答案 / written for this product" in supplemented and "仅题目" not in supplemented
     assert "`= Q17`" in question_markdown(engine.index.questions["Q35"])
+    extended = question_markdown(engine.index.questions["Q79"])  # an original answer with the product's addendum
+    assert "含补充 / with an addendum" in extended and "补充（本产品补写，非原文）" in extended
 
 
 def test_sources_show_the_first_code_block_folded(engine):

@@ -193,8 +193,8 @@ def _alternatives(point: str) -> list[str]:
 
 def _reference_text(q: Question) -> str:
     """What the answer is compared with: the reference's prose, or the whole answer when it is code only."""
-    prose = "\n".join(b for b in answer_blocks(q.answer) if not is_code_block(b)).strip()
-    return prose if len(prose) >= 20 else f"{q.title}\n{q.answer.strip()}"
+    prose = "\n".join(b for b in answer_blocks(q.plain_answer) if not is_code_block(b)).strip()
+    return prose if len(prose) >= 20 else f"{q.title}\n{q.plain_answer.strip()}"
 
 
 _CLAUSE_SPLIT = re.compile(
@@ -242,7 +242,7 @@ def _scale(value: float, low: float, high: float) -> float:
 def grade_answer(embedder, question: Question, user_answer: str, chat_model: ChatModel | None = None) -> Grade:
     """Grades `user_answer` against the question's reference (see the module docstring)."""
     started = time.perf_counter()
-    points = key_points(question.answer)
+    points = key_points(question.plain_answer)
     answer = (user_answer or "").strip()
     language = detect_language(answer) if answer else "zh"
     if not answer or not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", answer):

@@ -55,7 +55,7 @@ class Verdict:
 
 
 def judge_messages(question: Question, points: list[str], answer: str, ask: str) -> list[dict[str, str]]:
-    reference = question.answer.strip()
+    reference = question.plain_answer.strip()
     if len(reference) > REFERENCE_CHARS:
         reference = reference[:REFERENCE_CHARS] + " …"
     system = SYSTEM.format(title=question.title, reference=neutralise(reference),

@@ -133,7 +133,7 @@ def hint(session: InterviewSession, language: str = "zh") -> str:
     item = session.current()
     if item is None:
         return t["done"]
-    points = key_points(item.question.answer)
+    points = key_points(item.question.plain_answer)
     if not points:
         return t["empty"]
     k = item.hints

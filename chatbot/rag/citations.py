@@ -160,7 +160,7 @@ class CitationChecker:
         tokens = self._tokens.get(qid)
         if tokens is None:
             q = self.index.questions[qid]
-            singles = [set(tokenize(u)) for u in passage_sentences(f"{q.title}\n{q.answer}")]
+            singles = [set(tokenize(u)) for u in passage_sentences(f"{q.title}\n{q.plain_answer}")]
             tokens = self._tokens[qid] = [a | b for a, b in zip(singles, singles[1:])] or singles
         return tokens
 
@@ -169,7 +169,7 @@ class CitationChecker:
         vectors = self._vectors.get(qid)
         if vectors is None:
             q = self.index.questions[qid]
-            prose = [u for u in passage_sentences(strip_code(f"{q.title}\n{q.answer}")) if len(u) >= 6]
+            prose = [u for u in passage_sentences(strip_code(f"{q.title}\n{q.plain_answer}")) if len(u) >= 6]
             vectors = self.index.embedder.encode_queries(prose) if prose else np.zeros((0, 1), dtype=np.float32)
             self._vectors[qid] = vectors
         return vectors
@@ -180,7 +180,7 @@ class CitationChecker:
             q = self.index.questions[qid]
             # the passage's own words only: the English aliases beside the KB help retrieval, but a passage
             # that never names StepLR does not support a sentence about StepLR
-            words = self._words[qid] = set(_WORD.findall(f"{q.title}\n{q.answer}".lower()))
+            words = self._words[qid] = set(_WORD.findall(f"{q.title}\n{q.plain_answer}".lower()))
         return words
 
     def cite(self, text: str, retrieved: list[str], *, seen: list[str] | None = None,

@@ -36,7 +36,7 @@ def asks_for_code(question: str) -> bool:
 
 def code_share(q: Question) -> float:
     code = sum(len(b.code) for b in q.code_blocks)
-    return code / max(1, len(q.answer))
+    return code / max(1, len(q.plain_answer))
 
 
 def code_overlap(code: str, query_tokens: set[str]) -> int:

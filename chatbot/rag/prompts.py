@@ -16,6 +16,7 @@ from indexer.text import answer_blocks, is_code_block
 # Fixed per passage (cached), so it can be longer than a per-question prompt could afford.
 PASSAGE_PROSE_CHARS = 700
 PASSAGE_CODE_CHARS = 700
+ADDENDUM_PROSE_CHARS = 600  # on top of the original's: the addenda were written for thin answers (~500 chars)
 HISTORY_ANSWER_CHARS = 300
 
 # One system text for both languages: the system message (rules + passages) is then the same for a Chinese
@@ -42,20 +43,27 @@ TITLE_ONLY_HINT = {
     "en": "Note: {qid} is listed in the knowledge base without a written answer. Answer from the other material "
           "and say clearly where it falls short.",
 }
-def passage_text(q: Question) -> str:
-    """A passage as the model sees it: the opening paragraphs, then the first code block when it is short.
-    Independent of the question, so its evaluated state can be reused."""
-    if not q.has_answer:
-        return f"[{q.id}] {q.title}\n(no written answer in the knowledge base)"
-    blocks = answer_blocks(q.answer)
+def _opening_prose(text: str, budget: int) -> list[str]:
     prose: list[str] = []
     size = 0
-    for block in (b for b in blocks if not is_code_block(b)):
-        if prose and size + len(block) > PASSAGE_PROSE_CHARS:
+    for block in (b for b in answer_blocks(text) if not is_code_block(b)):
+        if prose and size + len(block) > budget:
             break
-        prose.append(block[:PASSAGE_PROSE_CHARS])
+        prose.append(block[:budget])
         size += len(block)
-    code = next((b for b in blocks if is_code_block(b)), "")
+    return prose
+
+
+def passage_text(q: Question) -> str:
+    """A passage as the model sees it: the opening paragraphs (and those of the product's addendum, which
+    holds what a thin original answer leaves out), then the first code block when it is short. Independent of
+    the question, so its evaluated state can be reused."""
+    if not q.has_answer:
+        return f"[{q.id}] {q.title}\n(no written answer in the knowledge base)"
+    prose = _opening_prose(q.original_answer, PASSAGE_PROSE_CHARS)
+    if q.addendum:
+        prose += _opening_prose(q.addendum, ADDENDUM_PROSE_CHARS)
+    code = next((b for b in answer_blocks(q.answer) if is_code_block(b)), "")
     body = "\n\n".join(prose)
     if code and len(code) <= PASSAGE_CODE_CHARS:
         body = f"{body}\n\n{code}".strip()

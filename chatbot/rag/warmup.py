@@ -34,7 +34,7 @@ def grading_prefixes(questions: list[Question]) -> Iterator[list[Message]]:
     from chatbot.interview.keypoints import key_points
 
     for q in questions:
-        points = key_points(q.answer) if q.has_answer else []
+        points = key_points(q.plain_answer) if q.has_answer else []
         if points:
             yield [judge_messages(q, points, "?", "?")[0], PLACEHOLDER_USER]
 

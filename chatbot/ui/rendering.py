@@ -31,6 +31,7 @@ _ID = re.compile(r"[A-Z]{1,3}\d{1,4}")
 
 TITLE_ONLY_BADGE = "仅题目 / title only"
 SUPPLEMENT_BADGE = "补充答案 / written for this product"
+ADDENDUM_BADGE = "含补充 / with an addendum"
 SNIPPET_CHARS = 160
 
 
@@ -98,7 +99,8 @@ def badge(q: Question) -> str:
     if not q.has_answer:
         return f" `{TITLE_ONLY_BADGE}`"
     same = f" `= {q.same_as}`" if q.same_as else ""
-    return f" `{SUPPLEMENT_BADGE}`{same}" if q.supplement else same
+    added = f" `{ADDENDUM_BADGE}`" if q.addendum else ""
+    return (f" `{SUPPLEMENT_BADGE}`{same}" if q.supplement else same) + added
 
 
 def series_label(q: Question, series_titles: dict[str, str] | None = None) -> str:

@@ -16,7 +16,7 @@ CATALOG_FILE = "series.toml"
 ALIASES_FILES = ("aliases.zh.tsv", "aliases.en.tsv")  # language -> file: zh, en
 ERRATA_FILE = "errata.toml"  # corrections of false statements in the original documents (kept byte for byte)
 KB_SUFFIXES = {".md", ".markdown", ".txt"}
-ROLES = {"answers", "titles"}
+ROLES = {"answers", "titles", "addenda"}  # addenda: text appended to answers
 _PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
 
@@ -25,7 +25,7 @@ _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
 class FileDecl:
     series: str
     prefix: str
-    role: str  # "answers" | "titles"
+    role: str  # "answers" | "titles" | "addenda" (appended to the answers of the same series)
     supplement: bool = False  # answers written for the product, not part of the original documents
 
 
@@ -101,7 +101,7 @@ def resolve_decl(
         series, prefix, role = front.get("series", ""), front.get("prefix", ""), front.get("role", "answers")
         if not series or not _PREFIX_RE.match(prefix) or role not in ROLES:
             warnings.append(Warning_(fname, 1, "front matter needs `series`, `prefix` (1-3 capital letters) "
-                                                "and optional `role: answers|titles`; file skipped"))
+                                                "and optional `role: answers|titles|addenda`; file skipped"))
             return None
         known = catalog.series_prefix.get(series)
         if known is not None and known != prefix:

@@ -22,7 +22,7 @@ from indexer.kb.catalog import (
     resolve_decl,
     split_front_matter,
 )
-from indexer.records import CodeBlock, Question, Warning_
+from indexer.records import ADDENDUM_HEADING, CodeBlock, Question, Warning_
 from indexer.text import FENCE_LINE
 
 _NUMBERED_HEADING_RE = re.compile(r"^(#{1,6})\s*(\d+)\s*[.．、]\s*(.*?)\s*#*\s*$")
@@ -208,11 +208,15 @@ def parse_kb(kb_dir: Path) -> ParsedKB:
         raise FileNotFoundError(f"knowledge-base folder not found: {kb_dir}")
     catalog = load_catalog(kb_dir, warnings)
     merged: dict[tuple[str, int], Question] = {}
+    addenda: list[tuple[str, _Entry]] = []
     for path in kb_files(kb_dir):
         decl, entries = parse_file(path, catalog, warnings)
         if decl is None:  # undeclared or unreadable: already warned about
             continue
         seen_here: dict[int, int] = {}
+        if decl.role == "addenda":
+            addenda.extend((decl.series, e) for e in entries)
+            continue
         for e in entries:
             if e.number in seen_here:
                 warnings.append(Warning_(e.source, e.line, f"duplicate question number {e.number} "
@@ -224,6 +228,7 @@ def parse_kb(kb_dir: Path) -> ParsedKB:
     series_order = list(catalog.series_prefix)
     questions = sorted(merged.values(), key=lambda q: (series_order.index(q.series), q.number))
     _apply_errata(questions, load_errata(kb_dir, warnings), warnings)
+    _apply_addenda(merged, addenda, warnings)
     _resolve_twins(questions, warnings)
     for q in questions:
         q.aliases = aliases.get(q.id, {}).get("en", "")
@@ -246,6 +251,30 @@ def _apply_errata(questions: list[Question], errata: list[Erratum], warnings: li
         q.corrections.append(e.why)
 
 
+def _apply_addenda(merged: dict[tuple[str, int], Question], addenda: list[tuple[str, _Entry]],
+                   warnings: list[Warning_]) -> None:
+    """Appends the product's text to thin original answers (the files stay as received), under a heading that
+    tells the reader it is not original. Only to an answer: a question without one gets a supplement answer."""
+    done: dict[tuple[str, int], _Entry] = {}
+    for series, e in addenda:
+        q = merged.get((series, e.number))
+        if q is None or not q.has_answer or q.same_as:
+            warnings.append(Warning_(e.source, e.line, f"addendum {e.number} not applied: no answer to add to "
+                                                        "(write a supplement answer instead)"))
+            continue
+        if (series, e.number) in done:
+            first = done[(series, e.number)]
+            warnings.append(Warning_(e.source, e.line, f"second addendum for {q.id} (first at {first.source}:"
+                                                        f"{first.line}); ignored"))
+            continue
+        if not e.answer.strip():
+            warnings.append(Warning_(e.source, e.line, f"empty addendum for {q.id}; ignored"))
+            continue
+        done[(series, e.number)] = e
+        q.addendum = e.answer.strip()
+        q.answer = f"{q.answer.rstrip()}\n\n{ADDENDUM_HEADING}\n\n{q.addendum}"
+
+
 def _resolve_twins(questions: list[Question], warnings: list[Warning_]) -> None:
     """A `same-as` question takes its twin's answer (one level: the twin must have an answer of its own)."""
     by_id = {q.id: q for q in questions}
@@ -260,6 +289,7 @@ def _resolve_twins(questions: list[Question], warnings: list[Warning_]) -> None:
             continue
         q.answer = twin.answer
         q.corrections = list(twin.corrections)
+        q.addendum = twin.addendum
 
 
 def _merge(merged: dict[tuple[str, int], Question], decl: FileDecl, e: _Entry, warnings: list[Warning_]) -> None:
