@@ -87,6 +87,14 @@ def test_a_loop_is_repaired(engine):
     assert a.mode == "llm" and a.repaired == ["repetition"] and a.text.count("accumulates gradients") <= 1
 
 
+def test_a_line_repeating_the_prompt_cues_is_dropped(engine):
+    # the 1.5B model's eval()-vs-no_grad() answer ended with a question of its own, shaped like the user turn
+    reply = GOOD_EN + "\n What is Dropout? (Answer in English.) [code attached]\n"
+    a, model = answer_with(engine, [[reply]], "What is gradient accumulation and why would I use it?")
+    assert len(model.calls) == 1 and "What is Dropout" not in a.text and "[code attached]" not in a.text
+    assert GOOD_EN[:50] in a.text
+
+
 # ----------------------------------------------------------------------------- the knowledge base's code
 AUGMENTATION_WITH_CODE = {"E21", "Q44", "Q90"}  # the KB's data-augmentation entries (their order may vary)
 

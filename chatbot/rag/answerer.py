@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from chatbot.llm.base import ChatModel, ModelUnavailable
 from chatbot.rag.citations import CitationChecker, strip_markers
-from chatbot.rag.degenerate import RETRY_HINT, Diagnosis, diagnose, drop_cut_code, title_texts
+from chatbot.rag.degenerate import RETRY_HINT, Diagnosis, diagnose, drop_cut_code, drop_prompt_echo, title_texts
 from chatbot.rag.engine import with_fix_hint
 from chatbot.rag.extractive import answered_passages, extractive_answer
 from chatbot.rag.followup import Turn, bounded, resolve_query
@@ -145,7 +145,7 @@ class Answerer:
                 first = first or time.perf_counter()
                 raw += piece
                 yield Delta(prefix + strip_markers(raw)[0])
-            raw, cut = drop_cut_code(raw)
+            raw, cut = drop_cut_code(drop_prompt_echo(raw))
             diagnosis = diagnose(raw, prepared.question, lang, passages, self.titles)
             if cut and diagnosis is not None and diagnosis.problem in ("too_short", "echo"):
                 diagnosis = Diagnosis("cut_in_code", "little more than a code block the length limit cut off")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from chatbot.rag.language import answer_language_ok
+from chatbot.rag.prompts import CODE_CUE, LANGUAGE_CUE
 from indexer.records import Question
 from indexer.text import CJK, FENCED_BLOCK, sentences
 
@@ -85,6 +86,21 @@ def _repetition(text: str) -> str | None:
     if len(repeated) < LOOP_SHARE * len(windows):
         return None
     return counts.most_common(1)[0][0]
+
+
+_CUES = tuple(c.strip() for c in (*LANGUAGE_CUE.values(), CODE_CUE))
+
+
+def drop_prompt_echo(raw: str) -> str:
+    """The answer without lines that repeat the prompt's own cues. The 1.5B model once ended an eval()-vs-
+    no_grad() answer with "What is Dropout? (Answer in English.) [code attached]": a question of its own, in the
+    shape of the user turn. Outside code only."""
+    out = []
+    for part in FENCED_BLOCK.split(raw):
+        if not part.startswith("```"):
+            part = "\n".join(line for line in part.split("\n") if not any(c in line for c in _CUES))
+        out.append(part)
+    return "".join(out).strip()
 
 
 def drop_cut_code(raw: str) -> tuple[str, bool]:
