@@ -122,3 +122,5 @@ def test_the_model_sees_the_addendum_of_a_thin_original_answer(engine):
     q79 = engine.index.questions["Q79"]
     system = build_messages("How does knowledge distillation work?", [q79], "en")[0]["content"]
     assert q79.original_answer[:40] in system and "KL 散度" in system and "温度 T" in system
+    e31 = build_messages("model.eval() vs torch.no_grad()?", [engine.index.questions["E31"]], "en")[0]["content"]
+    assert "with torch.no_grad():" in e31  # the addendum's corrected loop, not the original's

@@ -56,14 +56,16 @@ def _opening_prose(text: str, budget: int) -> list[str]:
 
 def passage_text(q: Question) -> str:
     """A passage as the model sees it: the opening paragraphs (and those of the product's addendum, which
-    holds what a thin original answer leaves out), then the first code block when it is short. Independent of
-    the question, so its evaluated state can be reused."""
+    holds what a thin original answer leaves out), then the first code block (the addendum's, if it has one)
+    when it is short. Independent of the question, so its evaluated state can be reused."""
     if not q.has_answer:
         return f"[{q.id}] {q.title}\n(no written answer in the knowledge base)"
     prose = _opening_prose(q.original_answer, PASSAGE_PROSE_CHARS)
     if q.addendum:
         prose += _opening_prose(q.addendum, ADDENDUM_PROSE_CHARS)
-    code = next((b for b in answer_blocks(q.answer) if is_code_block(b)), "")
+    # an addendum's code first: it is the corrected or completed one (E31's original evaluation loop lacks
+    # torch.no_grad(), which the addendum's adds)
+    code = next((b for text in (q.addendum, q.original_answer) for b in answer_blocks(text) if is_code_block(b)), "")
     body = "\n\n".join(prose)
     if code and len(code) <= PASSAGE_CODE_CHARS:
         body = f"{body}\n\n{code}".strip()
