@@ -3,8 +3,8 @@
 Asked to write "points: Y N Y / wrong: … / topic: …", the 1.5B model answered Y to nearly everything (wrong and
 off-topic answers scored 10/10 on eval/grading_answers.jsonl). Its *probabilities* are still ordered: over the
 whole set, log P(yes) − log P(no) for "is everything the candidate says correct?" ran 0.5…2.2 for good
-answers, −1.0…0.4 for partial ones and −2.8…0.3 for wrong ones (more in chatbot/interview/grading.py). So the judge asks three short questions and
-reads the first reply token's logits; nothing is generated unless an answer is judged wrong, when one short
+answers, −1.0…0.4 for partial ones and −2.8…0.3 for wrong ones (more in chatbot/interview/grading.py). So the
+judge asks three short questions and reads the first reply token's logits; nothing is generated unless an answer is judged wrong, when one short
 generation quotes the false statement for the feedback.
 
 The reference is the system message (fixed per question, so the llama.cpp backend restores its evaluated

@@ -17,7 +17,7 @@ from chatbot.rag.language import detect_language
 from chatbot.rag.prompts import build_messages
 from chatbot.rag.relevance import MARGIN, RelevanceGate
 from chatbot.records import Answer, Delta, Event, Final, Mode, Prepared
-from indexer.text import FENCED_BLOCK, bound_user_text
+from indexer.text import FENCED_BLOCK, SENTENCE_BREAK, bound_user_text
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,18 @@ MAX_QUESTION_CHARS = 2000  # longer questions are cut (the answer says so); a pa
 MAX_ATTEMPTS = 2  # one answer, one retry with a corrected prompt; then the extractive answer
 # blank lines a removed block leaves, also the indented ones of a block inside a list item
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-# The clause that announces a code block ("可以这样做：", "For example:"): from the last sentence end before
-# the colon, never the whole line. A one-line paragraph that ended in "…可以这样做：" once lost all its
-# sentences, and the answer opened mid-thought. A period inside a name (`model.layer5`) is not a sentence end.
-_CODE_INTRO = re.compile(r"(?:^|(?<=[。！？!?])|(?<=[.;]\s))(?:[^\n。！？!?.]|\.(?!\s))*?[:：][ \t]*\n+(?=```)", re.M)
+_CODE_INTRO = re.compile(r"[^\n]*[:：][ \t]*\n+(?=```)")  # a line ending in a colon right before a code block
+
+
+def without_code_intros(text: str) -> str:
+    """Removes the clause that announces a code block ("可以这样做：", "For example:"): from the last sentence
+    end of its line, never the whole line. A one-line paragraph that ended in "…可以这样做：" once lost all its
+    sentences, and the answer opened mid-thought. (A period inside a name, `model.layer5`, is no sentence end.)"""
+    def keep(m: re.Match) -> str:
+        line = m.group(0).rstrip()
+        ends = [b.end() for b in SENTENCE_BREAK.finditer(line) if 0 < b.end() < len(line)]
+        return line[:ends[-1]] if ends else ""
+    return _CODE_INTRO.sub(keep, text)
 
 
 class Unusable(Exception):
@@ -159,7 +167,7 @@ class Answerer:
             raise Unusable(problems)
         # the KB's code replaces any the model wrote, with the line announcing it ("Here is the code:"),
         # and the gap its block left is closed
-        body = _BLANK_RUN.sub("\n\n", FENCED_BLOCK.sub("", _CODE_INTRO.sub("", raw))) if code else raw
+        body = _BLANK_RUN.sub("\n\n", FENCED_BLOCK.sub("", without_code_intros(raw))) if code else raw
         retrieved = [h.question.id for h in prepared.hits]
         cited = self.checker.cite(body, retrieved, seen=[q.id for q in passages])
         final = prefix + mark_model_code(cited.text, lang)

@@ -213,10 +213,10 @@ def parse_kb(kb_dir: Path) -> ParsedKB:
         decl, entries = parse_file(path, catalog, warnings)
         if decl is None:  # undeclared or unreadable: already warned about
             continue
-        seen_here: dict[int, int] = {}
         if decl.role == "addenda":
             addenda.extend((decl.series, e) for e in entries)
             continue
+        seen_here: dict[int, int] = {}
         for e in entries:
             if e.number in seen_here:
                 warnings.append(Warning_(e.source, e.line, f"duplicate question number {e.number} "
