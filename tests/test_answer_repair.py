@@ -142,6 +142,16 @@ def test_the_announcing_clause_of_english_prose_is_cut_at_its_sentence_start(eng
     assert a.text.startswith(first[:60]) and "like this" not in a.text and "x = 1" not in a.text
 
 
+def test_steps_that_only_announced_code_leave_no_empty_list_items(engine):
+    # the 1.5B model's "Write PyTorch code for a simple CNN classifier": each step introduced its own snippet
+    steps = "\n\n".join(f"{n}. {what}:\n```python\nx = {n}\n```" for n, what in
+                        enumerate(["Import the libraries", "Define the model", "Train it", "Evaluate it"], 1))
+    reply = "Data augmentation applies random flips and crops to each training sample so the model overfits less. " \
+            "Follow these steps.\n\n" + steps
+    a, _ = answer_with(engine, [[reply]], "How do I do data augmentation in PyTorch? Give an example")
+    assert not re.search(r"^\s*\d\.\s*$", a.text, re.M) and "x = 1" not in a.text
+
+
 def test_a_code_block_inside_a_list_item_leaves_no_gap(engine):
     listed = "1. **保存**：\n   ```python\n   torch.save(m.state_dict(), 'm.pt')\n   ```\n\n2. **加载**：先建模型。"
     a, _ = answer_with(engine, [[GOOD_ZH + "\n\n" + listed]], "PyTorch里怎么做数据增强？给个例子")

@@ -27,6 +27,8 @@ MAX_ATTEMPTS = 2  # one answer, one retry with a corrected prompt; then the extr
 # blank lines a removed block leaves, also the indented ones of a block inside a list item
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _CODE_INTRO = re.compile(r"[^\n]*[:：][ \t]*\n+(?=```)")  # a line ending in a colon right before a code block
+# a list item left with nothing but its marker: "1. Import the libraries:" announced a block, and both went
+_BARE_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*+])[ \t]*$", re.M)
 
 
 def without_code_intros(text: str) -> str:
@@ -167,7 +169,7 @@ class Answerer:
             raise Unusable(problems)
         # the KB's code replaces any the model wrote, with the line announcing it ("Here is the code:"),
         # and the gap its block left is closed
-        body = _BLANK_RUN.sub("\n\n", FENCED_BLOCK.sub("", without_code_intros(raw))) if code else raw
+        body = _BLANK_RUN.sub("\n\n", _BARE_ITEM.sub("", FENCED_BLOCK.sub("", without_code_intros(raw)))) if code else raw
         retrieved = [h.question.id for h in prepared.hits]
         cited = self.checker.cite(body, retrieved, seen=[q.id for q in passages])
         final = prefix + mark_model_code(cited.text, lang)
