@@ -11,6 +11,16 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 # After a Chinese or ASCII sentence end, or a newline.
 SENTENCE_BREAK = re.compile(r"(?<=[。！？!?；;])|(?<=\.)(?=\s)|\n")
+# Code identifiers and technical names: dotted names, calls, CamelCase and snake_case words. ASCII only:
+# with Unicode `\w` "PyTorch中如何保存模型" was one CamelCase "name" running into the Chinese.
+CODE_IDENTIFIER = re.compile(
+    r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|[A-Za-z_]\w*\(\)|\b[A-Z][a-z]+[A-Z]\w*|\b[a-z]+_[a-z_]+\b", re.ASCII)
+
+
+def identifier_names(text: str) -> set[str]:
+    """The last part of each identifier in `text`, lower case: `torch.func.vmap` → `vmap`, `zero_grad()` →
+    `zero_grad`."""
+    return {m.rstrip("()").split(".")[-1].lower() for m in CODE_IDENTIFIER.findall(text)}
 
 
 def is_code_block(block: str) -> bool:

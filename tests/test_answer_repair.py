@@ -12,6 +12,7 @@ from chatbot.rag.citations import strip_markers
 from chatbot.rag.degenerate import diagnose, title_texts
 from chatbot.rag.engine import Engine
 from chatbot.rag.kbcode import MODEL_CODE_NOTE, MOSTLY_CODE, asks_for_code, code_share, select_code
+from chatbot.rag.named_apis import named_apis
 from chatbot.rag.prompts import CODE_CUE
 from tests.fakes import ScriptedModel
 
@@ -142,6 +143,13 @@ def test_the_announcing_clause_of_english_prose_is_cut_at_its_sentence_start(eng
     assert a.text.startswith(first[:60]) and "like this" not in a.text and "x = 1" not in a.text
 
 
+def test_the_announcement_of_code_the_length_limit_cut_off_goes_with_it(engine):
+    # it was left standing above the KB's block: "Here's an example … that demonstrates per-sample gradients:"
+    reply = GOOD_EN + "\n\nHere's an example that demonstrates it:\n\n```python\nimport torch\nbatch = augment_batch("
+    a, _ = answer_with(engine, [[reply]], "How do I do data augmentation in PyTorch? Give an example")
+    assert GOOD_EN[:60] in a.text and "demonstrates it" not in a.text and "augment_batch(" not in a.text
+
+
 def test_steps_that_only_announced_code_leave_no_empty_list_items(engine):
     # the 1.5B model's "Write PyTorch code for a simple CNN classifier": each step introduced its own snippet
     steps = "\n\n".join(f"{n}. {what}:\n```python\nx = {n}\n```" for n, what in
@@ -196,6 +204,30 @@ def test_the_block_using_the_name_the_question_spells_wins_a_tie(engine):
     q9 = engine.index.questions["Q9"]
     [chosen] = select_code("如何自定义一个Dataset类来加载自己的数据？给个例子", [q9])
     assert "class MyDataset(Dataset)" in chosen.block.code
+
+
+def test_a_question_naming_an_api_gets_code_only_from_an_entry_that_uses_it(engine):
+    qs, vocabulary = engine.index.questions, engine.index.keyword
+    question = "How do I use torch.func.vmap to compute per-sample gradients?"
+    assert select_code(question, [qs["E11"]], vocabulary) == []  # the loss-functions entry: no vmap
+    assert [c.question.id for c in select_code(question, [qs["E11"], qs["Q24"]], vocabulary)] == ["Q24"]
+    # a name the knowledge base never uses cannot point elsewhere: the best passage's code stays
+    assert select_code("How do I use torch.func.jacrev?", [qs["E11"]], vocabulary)
+
+
+def test_named_apis_are_the_specific_known_names_of_a_short_question(engine):
+    vocabulary = engine.index.keyword
+    assert named_apis("StepLR怎么用", vocabulary) == {"steplr"}  # ASCII names: "StepLR怎么用" is not one name
+    assert named_apis("PyTorch中如何用nn.Module保存模型", vocabulary) == set()  # too generic to choose by
+    assert named_apis("RuntimeError from torch.load", vocabulary) == {"load"}  # the error names the symptom
+    assert named_apis("How do I use torch.func.jacrev?", vocabulary) == set()  # unknown to the knowledge base
+
+
+def test_names_in_a_long_question_describe_the_situation_and_do_not_restrict_code(engine):
+    qs, vocabulary = engine.index.questions, engine.index.keyword
+    question = ("我们训练了一个 ResNet-50 的缺陷检测模型，权重文件大概100MB。现在要部署到产线上的一台 ARM 工控机上，"
+                "没有 GPU，内存只有2GB，要求单张图推理在50毫秒以内。有哪些办法可以把模型变小？给个例子")
+    assert [c.question.id for c in select_code(question, [qs["Q20"]], vocabulary)] == ["Q20"]
 
 
 def test_only_the_best_passage_brings_code_unasked(engine):

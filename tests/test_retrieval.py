@@ -23,6 +23,12 @@ def test_code_identifiers_match(retriever, identifier):
     assert any(identifier in (h.question.answer + h.question.aliases) for h in hits[:3])
 
 
+def test_a_named_api_finds_the_entry_that_uses_it(retriever):
+    # the dense model put the one entry using `vmap` (Q24, model ensembling) 47th; the keyword index first
+    assert retriever.search("How do I use torch.func.vmap to compute per-sample gradients?")[0].question.id == "Q24"
+    assert retriever.search("ReduceLROnPlateau")[0].question.id in {"Q10", "Q92"}
+
+
 def test_results_are_unique_questions_best_first(retriever):
     hits = retriever.search("ResNet", 10)
     assert len(ids(hits)) == len(set(ids(hits)))

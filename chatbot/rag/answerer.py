@@ -137,7 +137,7 @@ class Answerer:
         passages = [h.question for h in answered_passages(prepared.hits, LLM_PASSAGES)]
         if prepared.title_only_id:
             passages = [prepared.hits[0].question] + passages
-        code = select_code(prepared.question, [q for q in passages if q.has_answer])
+        code = select_code(prepared.question, [q for q in passages if q.has_answer], self.engine.index.keyword)
         turns = [(t.question, t.answer) for t in bounded(list(history), self.engine.config.history_turns)]
         prefix = ""
         if prepared.title_only_id:
@@ -155,7 +155,8 @@ class Answerer:
                 first = first or time.perf_counter()
                 raw += piece
                 yield Delta(prefix + strip_markers(raw)[0])
-            raw, cut = drop_cut_code(drop_prompt_echo(raw))
+            uncut = drop_prompt_echo(raw)
+            raw, cut = drop_cut_code(uncut)
             diagnosis = diagnose(raw, prepared.question, lang, passages, self.titles)
             if cut and diagnosis is not None and diagnosis.problem in ("too_short", "echo"):
                 diagnosis = Diagnosis("cut_in_code", "little more than a code block the length limit cut off")
@@ -167,9 +168,11 @@ class Answerer:
             yield Delta(prefix + text["retrying"])
         else:
             raise Unusable(problems)
-        # the KB's code replaces any the model wrote, with the line announcing it ("Here is the code:"),
-        # and the gap its block left is closed
-        body = _BLANK_RUN.sub("\n\n", _BARE_ITEM.sub("", FENCED_BLOCK.sub("", without_code_intros(raw)))) if code else raw
+        # the KB's code replaces any the model wrote, with the line announcing it ("Here is the code:"), also
+        # of a block the length limit cut off (its announcement was left claiming the KB's block), and the
+        # gap its block left is closed
+        body = (_BLANK_RUN.sub("\n\n", _BARE_ITEM.sub("", FENCED_BLOCK.sub("", without_code_intros(uncut)))) if code
+                else raw)
         retrieved = [h.question.id for h in prepared.hits]
         cited = self.checker.cite(body, retrieved, seen=[q.id for q in passages])
         final = prefix + mark_model_code(cited.text, lang)

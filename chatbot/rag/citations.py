@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.index.keyword import tokenize
-from indexer.text import CJK, FENCED_BLOCK, sentences, strip_code
+from indexer.text import CJK, CODE_IDENTIFIER, FENCED_BLOCK, sentences, strip_code
 
 # The markers models really write: `[Q73]`, `[Q73, E5]`, `【E5】`, `(Q73)`, `[来源: Q73]`, and bare numbers `[73]`.
 # Only in prose, never inside code (`nn.Linear(10, 1)`, `x[0]`), and a bare number only where it cannot be
@@ -46,8 +46,6 @@ CROSS_LANGUAGE_PASSAGES = 2  # English sentences are checked against the passage
 LEXICAL_MIN_TOKENS = 3
 
 
-# Code identifiers and technical names in a sentence: dotted names, calls, CamelCase and snake_case words.
-_IDENTIFIER = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|[A-Za-z_]\w*\(\)|\b[A-Z][a-z]+[A-Z]\w*|\b[a-z]+_[a-z_]+\b")
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -55,7 +53,7 @@ def unsupported_terms(sentence: str, passage_words: set[str]) -> list[str]:
     """Identifiers of `sentence` whose last name part never occurs in the passage (e.g. a sentence about
     `torch.no_grad()` cited to a passage that only discusses `model.eval()`)."""
     missing = []
-    for ident in _IDENTIFIER.findall(sentence):
+    for ident in CODE_IDENTIFIER.findall(sentence):
         last = ident.rstrip("()").split(".")[-1].lower()
         if last and last not in passage_words:
             missing.append(ident)

@@ -5,8 +5,10 @@ only the prose around them (a model rewriting code lost its arguments: `nn.Linea
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 
+from chatbot.rag.named_apis import NAME, entry_names, named_apis, uses_any
 from indexer.index.keyword import tokenize
 from indexer.records import CodeBlock, Question
 from indexer.text import FENCED_BLOCK
@@ -44,23 +46,25 @@ def code_overlap(code: str, query_tokens: set[str]) -> int:
     return len(set(tokenize(code)) & query_tokens)
 
 
-_NAME = re.compile(r"[A-Za-z_]\w{2,}", re.ASCII)
-
-
 def names_used(code: str, question: str) -> int:
     """How often the code uses a name exactly as the question spells it: breaks ties between blocks that
     share the same words ("自定义一个Dataset类" names `Dataset`: the block with `class MyDataset(Dataset)`,
     not the one with `datasets.MNIST`, which tokenises to the same word)."""
-    names = set(_NAME.findall(question))
-    return sum(1 for w in _NAME.findall(code) if w in names) if names else 0
+    names = set(NAME.findall(question))
+    return sum(1 for w in NAME.findall(code) if w in names) if names else 0
 
 
-def select_code(question: str, passages: list[Question]) -> list[KBCode]:
+def select_code(question: str, passages: list[Question], vocabulary: Container[str] = ()) -> list[KBCode]:
     """The KB code blocks the answer should include (best first), or [] when it should not show code."""
     wanted = asks_for_code(question)
     query_tokens = set(tokenize(question))
+    # a question naming an API the knowledge base knows gets code only from an entry that uses it: "How do I
+    # use torch.func.vmap…" had the loss-functions entry's CrossEntropyLoss block attached
+    names = named_apis(question, vocabulary)
     chosen: list[KBCode] = []
     for rank, q in enumerate(passages):
+        if names and not uses_any(entry_names(q), names):
+            continue
         # "mostly code" speaks for the best passage only: the second one is often a neighbour topic (an
         # eval()-vs-no_grad() answer got the Dropout entry's code attached as the second passage's)
         mostly_code = rank == 0 and code_share(q) >= MOSTLY_CODE

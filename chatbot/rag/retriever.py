@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (FAISS) + keyword (BM25), fused by reciprocal rank, de-duplicated to questions."""
+"""Hybrid retrieval: dense (FAISS) + keyword (BM25), and for a question naming an API the entries that use
+it, fused by reciprocal rank, de-duplicated to questions."""
 from __future__ import annotations
 
 import re
@@ -7,6 +8,7 @@ from threading import Lock
 
 import numpy as np
 
+from chatbot.rag.named_apis import entry_names, named_apis, uses_any
 from chatbot.records import Hit
 from indexer.errors import EmptyQueryError
 from indexer.ids import parse_question_id
@@ -40,6 +42,7 @@ class Retriever:
             self.twins[topic_key(q.title)].append(q.id)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = Lock()
+        self._entry_names = {q.id: entry_names(q) for q in index.questions.values()}
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query's embedding; the last few are kept, since refusal and citation checks ask again."""
@@ -86,6 +89,15 @@ class Retriever:
             best.setdefault(qid, float(scores[row]))
         return best
 
+    def _named_api(self, query: str, keyword: dict[str, float]) -> dict[str, float]:
+        """The entries that use an API the query names, scored by their keyword score. On the labelled query
+        set this third list raised hit@1 from 0.891 to 0.897 (`ReduceLROnPlateau` → Q10 instead of Q69),
+        hit@5 unchanged."""
+        names = named_apis(query, self.index.keyword)
+        if not names:
+            return {}
+        return {qid: keyword.get(qid, 0.0) for qid, words in self._entry_names.items() if uses_any(words, names)}
+
     def _dense_score_of(self, qid: str, qvec: np.ndarray) -> float:
         rows = self.rows_of[qid]
         return float(np.max(self.index.embeddings[rows] @ qvec)) if rows else 0.0
@@ -98,7 +110,7 @@ class Retriever:
         qvec = self.encode_query(query)
         dense, keyword = self._dense(qvec), self._keyword(query)
         fused: dict[str, float] = defaultdict(float)
-        for ranking in (dense, keyword):
+        for ranking in (dense, keyword, self._named_api(query, keyword)):
             for rank, qid in enumerate(sorted(ranking, key=lambda q: ranking[q], reverse=True)):
                 fused[qid] += 1.0 / (self.rrf_k + rank + 1)
         self._collapse_shared_answers(fused)

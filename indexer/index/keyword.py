@@ -81,6 +81,10 @@ class BM25Index:
             norm = k1 * (1 - b + b * lengths[rows] / max(avg, 1e-6))
             self._postings[term] = (rows, (idf * tf * (k1 + 1) / (tf + norm)).astype(np.float32))
 
+    def __contains__(self, term: object) -> bool:
+        """Whether some document has the token `term` (see tokenize())."""
+        return term in self._postings
+
     @classmethod
     def from_texts(cls, texts: list[str]) -> BM25Index:
         return cls([tokenize(t) for t in texts])

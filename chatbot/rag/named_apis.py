@@ -1,0 +1,43 @@
+"""The APIs a question asks about by name (`torch.func.vmap`, `ReduceLROnPlateau`), and which knowledge-base
+entries use them. The dense model hardly tells API names apart (it put the one entry using `vmap` 47th for
+"How do I use torch.func.vmap…"), so retrieval ranks the entries that use a named API as a third list, and
+the answer takes KB code only from such an entry."""
+from __future__ import annotations
+
+import re
+from collections.abc import Container
+
+from indexer.records import Question
+from indexer.text import identifier_names
+
+# Names too common to tell what a question is about ("PyTorch", `nn.Module`), and error classes, which name
+# the symptom (a RuntimeError), not the API.
+_GENERIC = frozenset("pytorch torch nn module tensor parameters forward model self cuda".split())
+_SYMPTOM = re.compile(r"(error|warning|exception)$")
+# In a longer question the names describe the situation ("a ResNet-50 to deploy on an ARM box", "five models:
+# two ResNets, an EfficientNet…"), not what it asks. On the 430 labelled eval queries (facts, answers and
+# retrieval sets), 100 characters kept the KB code of every expected entry and dropped it for the wrong
+# entries of three short API questions (`torch.func.vmap` → the loss-functions entry, `AveragedModel`,
+# `ReduceLROnPlateau`).
+MAX_QUESTION_CHARS = 100
+NAME = re.compile(r"[A-Za-z_]\w{2,}", re.ASCII)  # a code-like word of three characters or more
+
+
+def named_apis(question: str, vocabulary: Container[str]) -> set[str]:
+    """The API names (last part, lower case) a short question asks about that the knowledge base knows
+    somewhere (`vocabulary`: the keyword index's tokens)."""
+    if len(question) > MAX_QUESTION_CHARS:
+        return set()
+    return {n for n in identifier_names(question)
+            if n not in _GENERIC and not _SYMPTOM.search(n) and n in vocabulary}
+
+
+def entry_names(q: Question) -> frozenset[str]:
+    """The code-like words an entry uses, lower case."""
+    return frozenset(w.lower() for w in NAME.findall(f"{q.title}\n{q.plain_answer}"))
+
+
+def uses_any(words: frozenset[str], names: set[str]) -> bool:
+    """Whether an entry's words include one of `names`, also as the start of a longer one (`BatchNorm` →
+    `BatchNorm2d`)."""
+    return any(w.startswith(n) for w in words for n in names)
