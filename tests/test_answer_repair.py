@@ -133,6 +133,17 @@ def test_only_the_clause_announcing_removed_code_goes_not_its_paragraph(engine):
     a, _ = answer_with(engine, [[reply]], "PyTorch中如何冻结模型的部分参数？")
     assert a.text.startswith("在PyTorch中，冻结模型的部分参数") and "不会在训练过程中被更新。" in a.text
     assert "可以这样做" not in a.text and "model.layer5" not in a.text
+    assert "第5层" not in a.text  # "这样，模型的第5层就不会被训练" spoke of the removed code
+
+
+def test_a_paragraph_describing_the_models_removed_code_goes_with_it(engine):
+    # f01: the model described its own MNIST example, shown above Q44's code, which has no MNIST
+    reply = ("在PyTorch中实现数据增强，可以使用`torchvision.transforms`模块中的随机变换，增加数据的多样性。例如：\n\n"
+             "```python\ntransform = transforms.Compose([transforms.RandomHorizontalFlip()])\n```\n\n"
+             "在这个例子中，我们定义了一个随机水平翻转的变换，然后加载了MNIST数据集。\n\n"
+             "注意：测试集只做归一化，不做随机增强。")
+    a, _ = answer_with(engine, [[reply]], "PyTorch里怎么做数据增强？给个例子")
+    assert "MNIST" not in a.text and "增加数据的多样性" in a.text and "测试集只做归一化" in a.text
 
 
 def test_the_announcing_clause_of_english_prose_is_cut_at_its_sentence_start(engine):

@@ -38,6 +38,7 @@ from pathlib import Path
 import pytest
 
 from chatbot.interview.grading import Grade, grade_answer
+from chatbot.interview.invented_apis import invented_apis
 from chatbot.interview.keypoints import key_points
 from chatbot.interview.report import format_summary_markdown, reference_markdown, summary
 from chatbot.interview.session import InterviewItem, InterviewSession, hint, skip, start_interview, submit_answer
@@ -336,6 +337,28 @@ def test_a_false_statement_caps_the_score_and_is_quoted(embedder, by_id):
     quote = "梯度累积就是每个 epoch 降低学习率"
     g = grade_answer(embedder, by_id["Q73"], answer, chat_model=_judge(correct=-2.0, quote=f"“{quote}”"))
     assert g.score <= 3.0 and g.states_false and g.wrong == quote and quote in g.feedback
+
+
+@pytest.mark.parametrize("judge_model", [None, "judge"])
+def test_an_answer_built_on_apis_pytorch_does_not_have_is_wrong_with_or_without_the_llm(embedder, by_id, judge_model):
+    # Q100's "wrong" answer in eval/grading_answers.jsonl scored 3.1: fluent, on topic, and Keras, not PyTorch
+    answer = ("Saving a model means calling model.save('model.h5'), which writes the architecture as JSON. To load "
+              "it you call torch.load_model() and the optimizer state is restored automatically.")
+    model = _judge(correct=1.0, complete=1.5) if judge_model else None
+    g = grade_answer(embedder, by_id["Q100"], answer, chat_model=model)
+    assert g.score <= 3.0 and g.states_false and g.invented == ["model.save()", "torch.load_model()"]
+    assert "model.save(), torch.load_model()" in g.feedback and "do not exist in PyTorch" in g.feedback
+    assert g.to_json()["invented_apis"] == g.invented
+
+
+def test_real_pytorch_names_are_not_called_invented():
+    text = ("Call model.eval() and wrap inference in torch.no_grad(); save with torch.save(model.state_dict(), p), "
+            "then model.load_state_dict(torch.load(p, weights_only=True)). nn.Linear, F.cross_entropy, "
+            "optim.AdamW, torch.nn.utils.clip_grad_norm_, torch.distributed.fsdp, optimizer.zero_grad(), and "
+            "the candidate's own layer model.fc1(x) all exist.")
+    assert invented_apis(text) == []
+    assert invented_apis("build it with torch.build(config) and train with model.fit(x, y)") == [
+        "torch.build()", "model.fit()"]
 
 
 def test_an_answer_the_judge_doubts_is_not_said_to_cover_key_points(embedder, by_id):

@@ -1,6 +1,9 @@
 """Feedback on a graded answer, composed by code from the grade (so it always agrees with the score)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from chatbot.interview.invented_apis import torch_version
 from indexer.records import Question
 
 TEXT = {
@@ -14,6 +17,7 @@ TEXT = {
         "all_covered": "参考答案的要点都已覆盖。",
         "covered": "答到的要点：",
         "wrong": "有误的说法：“{quote}”",
+        "invented": "PyTorch 中没有这些 API（按已安装的 PyTorch {version} 核对）：{names}",
         "states_false": "回答中有与参考答案矛盾或错误的说法，请对照参考答案核对。",
         "other_topic": "这个回答讲的是另一个概念，没有回答本题。",
         "reference": "参考答案见 [{qid}]。",
@@ -30,6 +34,7 @@ TEXT = {
         "all_covered": "All key points of the reference are covered.",
         "covered": "Key points covered:",
         "wrong": "Incorrect statement: “{quote}”",
+        "invented": "These APIs do not exist in PyTorch (checked against the installed PyTorch {version}): {names}",
         "states_false": "The answer says something that is false or contradicts the reference: check it against "
                         "the reference.",
         "other_topic": "This answer is about a different concept and does not answer the question.",
@@ -43,7 +48,7 @@ TEXT = {
 
 def compose_feedback(score: float, points: list[str], covered: list[str], missing: list[str], wrong: str,
                      other_topic: bool, question: Question, language: str, graded_by: str, *,
-                     states_false: bool = False) -> str:
+                     states_false: bool = False, invented: Sequence[str] = ()) -> str:
     """What the candidate reads: a verdict, the points covered and missing, any wrong statement, where the
     reference is, and which grader decided — in the answer's language."""
     t = TEXT[language]
@@ -51,9 +56,11 @@ def compose_feedback(score: float, points: list[str], covered: list[str], missin
     lines = [verdict + t["stats"].format(n_cov=len(covered), n=len(points))]
     if other_topic:
         lines.append(t["other_topic"])
+    if invented:
+        lines.append(t["invented"].format(version=torch_version(), names=", ".join(invented)))
     if wrong:
         lines.append(t["wrong"].format(quote=wrong))
-    elif states_false:
+    elif states_false and not invented:
         lines.append(t["states_false"])
     if covered:
         lines.append(t["covered"])

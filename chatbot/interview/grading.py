@@ -27,12 +27,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from chatbot.interview.feedback import TEXT, compose_feedback
+from chatbot.interview.invented_apis import invented_apis
 from chatbot.interview.judge import judge
 from chatbot.interview.keypoints import key_points
 from chatbot.llm.base import ChatModel
@@ -130,6 +131,7 @@ class Grade:
     seconds: float = 0.0
     judged: dict[str, float] | None = None  # the judge's yes/no log-odds, when the LLM graded
     states_false: bool = False  # the judge found a false statement (quoted in `wrong` when it could be)
+    invented: list[str] = field(default_factory=list)  # PyTorch names the answer uses that do not exist
 
     @property
     def llm_feedback(self) -> bool:
@@ -138,6 +140,7 @@ class Grade:
     def to_json(self) -> dict:
         return {"score": self.score, "covered": self.covered, "missing": self.missing,
                 "wrong": [self.wrong] if self.wrong else [], "states_false": self.states_false,
+                "invented_apis": self.invented,
                 "other_topic": self.other_topic,
                 "feedback": self.feedback, "graded_by": self.graded_by, "coverage": self.coverage,
                 "judged": self.judged,
@@ -328,7 +331,12 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
                 score = min(score, WRONG_CAP)
             if other_topic:
                 score = min(score, OTHER_TOPIC_CAP)
+    # checked exactly, with or without the LLM: "call torch.build(config), then model.fit()" scored like a
+    # partial answer, as the judge read it as fluent and on topic
+    invented = invented_apis(answer)
+    if invented:
+        states_false, score = True, min(score, WRONG_CAP)
     feedback = compose_feedback(score, points, covered, missing, wrong, other_topic, question, language, graded_by,
-                                states_false=states_false)
+                                states_false=states_false, invented=invented)
     return Grade(score, round(similarity, 4), round(coverage, 4), points, covered, missing, feedback, graded_by,
-                 wrong, other_topic, time.perf_counter() - started, judged, states_false)
+                 wrong, other_topic, time.perf_counter() - started, judged, states_false, invented)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator, Sequence
 
@@ -12,35 +11,18 @@ from chatbot.rag.degenerate import RETRY_HINT, Diagnosis, diagnose, drop_cut_cod
 from chatbot.rag.engine import with_fix_hint
 from chatbot.rag.extractive import answered_passages, extractive_answer
 from chatbot.rag.followup import Turn, bounded, resolve_query
-from chatbot.rag.kbcode import append_kb_code, mark_model_code, select_code
+from chatbot.rag.kbcode import append_kb_code, mark_model_code, select_code, without_model_code
 from chatbot.rag.language import detect_language
 from chatbot.rag.prompts import build_messages
 from chatbot.rag.relevance import MARGIN, RelevanceGate
 from chatbot.records import Answer, Delta, Event, Final, Mode, Prepared
-from indexer.text import FENCED_BLOCK, SENTENCE_BREAK, bound_user_text
+from indexer.text import bound_user_text
 
 log = logging.getLogger(__name__)
 
 LLM_PASSAGES = 2
 MAX_QUESTION_CHARS = 2000  # longer questions are cut (the answer says so); a pasted error fits easily
 MAX_ATTEMPTS = 2  # one answer, one retry with a corrected prompt; then the extractive answer
-# blank lines a removed block leaves, also the indented ones of a block inside a list item
-_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-_CODE_INTRO = re.compile(r"[^\n]*[:：][ \t]*\n+(?=```)")  # a line ending in a colon right before a code block
-# a list item left with nothing but its marker: "1. Import the libraries:" announced a block, and both went
-_BARE_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*+])[ \t]*$", re.M)
-
-
-def without_code_intros(text: str) -> str:
-    """Removes the clause that announces a code block ("可以这样做：", "For example:"): from the last sentence
-    end of its line, never the whole line. A one-line paragraph that ended in "…可以这样做：" once lost all its
-    sentences, and the answer opened mid-thought. (A period inside a name, `model.layer5`, is no sentence end.)"""
-    def keep(m: re.Match) -> str:
-        line = m.group(0).rstrip()
-        ends = [b.end() for b in SENTENCE_BREAK.finditer(line) if 0 < b.end() < len(line)]
-        return line[:ends[-1]] if ends else ""
-    return _CODE_INTRO.sub(keep, text)
-
 
 class Unusable(Exception):
     """The model's answers were degenerate on every attempt."""
@@ -168,11 +150,9 @@ class Answerer:
             yield Delta(prefix + text["retrying"])
         else:
             raise Unusable(problems)
-        # the KB's code replaces any the model wrote, with the line announcing it ("Here is the code:"), also
-        # of a block the length limit cut off (its announcement was left claiming the KB's block), and the
-        # gap its block left is closed
-        body = (_BLANK_RUN.sub("\n\n", _BARE_ITEM.sub("", FENCED_BLOCK.sub("", without_code_intros(uncut)))) if code
-                else raw)
+        # the KB's code replaces any the model wrote, also a block the length limit cut off (its announcement
+        # was left claiming the KB's block)
+        body = without_model_code(uncut) if code else raw
         retrieved = [h.question.id for h in prepared.hits]
         cited = self.checker.cite(body, retrieved, seen=[q.id for q in passages])
         final = prefix + mark_model_code(cited.text, lang)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from chatbot.rag.named_apis import NAME, entry_names, named_apis, uses_any
 from indexer.index.keyword import tokenize
 from indexer.records import CodeBlock, Question
-from indexer.text import FENCED_BLOCK
+from indexer.text import FENCED_BLOCK, SENTENCE_BREAK
 
 # The question asks how to do something, for an example or for code.
 _CODE_REQUEST = re.compile(
@@ -114,3 +114,45 @@ def mark_model_code(text: str, language: str) -> str:
         pos = m.end()
     out.append(text[pos:])
     return "".join(out)
+
+
+# blank lines a removed block leaves, also the indented ones of a block inside a list item
+_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_CODE_INTRO = re.compile(r"[^\n]*[:：][ \t]*\n+(?=```)")  # a line ending in a colon right before a code block
+# a list item left with nothing but its marker: "1. Import the libraries:" announced a block, and both went
+_BARE_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*+])[ \t]*$", re.M)
+# a paragraph right after a block that opens by pointing back at it: it describes the model's removed code, not
+# the KB's: f01's "在这个例子中，我们……加载了MNIST数据集" above Q44's code, which has no MNIST; "这样，模型的
+# 第5层就不会被训练" after a removed `model.layer5` loop
+_DESCRIBES_BLOCK = re.compile(
+    r"\n*[ \t]*(?:(?:在|通过)?(?:这个|这段|这些|上面的?|以上|上述|该|此)(?:例子|示例|代码|代码示例|实现|程序)"
+    r"|(?:in|with) (?:this|the above|the|these) (?:example|code|snippet|implementation|program)s?\b"
+    r"|(?:this|the above|the) (?:example|code|snippet|implementation|program) (?:above )?\w+"
+    r"|这样[，,]|这样一来|(?:this|that) way,|(?:here|above),? we\b)[^\n]*(?:\n(?![ \t]*\n)[^\n]*)*",
+    re.I,
+)
+
+
+def without_code_intros(text: str) -> str:
+    """Removes the clause that announces a code block ("可以这样做：", "For example:"): from the last sentence
+    end of its line, never the whole line. A one-line paragraph that ended in "…可以这样做：" once lost all its
+    sentences, and the answer opened mid-thought. (A period inside a name, `model.layer5`, is no sentence end.)"""
+    def keep(m: re.Match) -> str:
+        line = m.group(0).rstrip()
+        ends = [b.end() for b in SENTENCE_BREAK.finditer(line) if 0 < b.end() < len(line)]
+        return line[:ends[-1]] if ends else ""
+    return _CODE_INTRO.sub(keep, text)
+
+
+def without_model_code(text: str) -> str:
+    """The model's prose without its code: each block goes with the clause announcing it and the paragraph
+    right after it that describes it, and the gap is closed."""
+    text = without_code_intros(text)
+    out: list[str] = []
+    pos = 0
+    for m in FENCED_BLOCK.finditer(text):
+        out.append(text[pos:m.start()])
+        after = _DESCRIBES_BLOCK.match(text, m.end())
+        pos = after.end() if after else m.end()
+    out.append(text[pos:])
+    return _BLANK_RUN.sub("\n\n", _BARE_ITEM.sub("", "".join(out))).strip()
