@@ -161,6 +161,25 @@ def test_the_announcement_of_code_the_length_limit_cut_off_goes_with_it(engine):
     assert GOOD_EN[:60] in a.text and "demonstrates it" not in a.text and "augment_batch(" not in a.text
 
 
+def test_a_description_of_code_like_the_kbs_stays_above_the_kbs_code(engine):
+    # the model often writes code like the passage's and then explains it well; the KB's block replaces its code
+    described = ("在这个示例中，我们创建了一个 `StepLR` 学习率调度器，并将其与 `SGD` 优化器关联起来。在训练循环中，"
+                 "每个 epoch 先调用 `optimizer.step()` 更新参数，再调用 `scheduler.step()` 更新学习率，"
+                 "学习率每 10 个 epoch 乘以 `gamma`。")
+    reply = "```python\nscheduler = StepLR(optimizer, step_size=10, gamma=0.1)\n```\n\n" + described
+    a, model = answer_with(engine, [[reply]], "给一个在PyTorch中使用StepLR学习率调度器的代码例子")
+    assert len(model.calls) == 1 and described[:30] in a.text and "知识库 [" in a.text
+
+
+def test_a_code_only_reply_describing_other_code_is_retried_for_prose(engine):
+    # f20: "这个代码定义了一个名为 KnowledgeDistillationLoss 的类" above Q79's code, which defines a function
+    reply = ("```python\nclass KnowledgeDistillationLoss(nn.Module):\n    pass\n```\n\n"
+             "这个代码定义了一个名为 `KnowledgeDistillationLoss` 的类，它继承自 `nn.Module`，用 `nn.KLDivLoss` 计算蒸馏损失。")
+    a, model = answer_with(engine, [[reply], [GOOD_ZH]], "写一个知识蒸馏损失函数的PyTorch代码")
+    assert len(model.calls) == 2 and a.repaired == ["too_short"]
+    assert "KnowledgeDistillationLoss" not in a.text and GOOD_ZH[:20] in a.text and "知识库 [" in a.text
+
+
 def test_steps_that_only_announced_code_leave_no_empty_list_items(engine):
     # the 1.5B model's "Write PyTorch code for a simple CNN classifier": each step introduced its own snippet
     steps = "\n\n".join(f"{n}. {what}:\n```python\nx = {n}\n```" for n, what in

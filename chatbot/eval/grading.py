@@ -56,6 +56,7 @@ def evaluate_grading(engine, path: Path = GRADING_SET, *, use_llm: bool = True, 
                                                             item["answer"]).score}
         rows.append({**item, "score": grade.score, "graded_by": grade.graded_by, "covered": len(grade.covered),
                      "points": len(grade.key_points), "wrong_found": grade.wrong, "states_false": grade.states_false,
+                     "invented_apis": grade.invented,
                      "other_topic": grade.other_topic, "judged": grade.judged, "seconds": grade.seconds})
     by_q: dict[str, dict[str, list[float]]] = {}
     for r in rows:

@@ -40,7 +40,7 @@ from chatbot.llm.base import ChatModel
 from chatbot.rag.language import detect_language
 from indexer.index.keyword import tokenize
 from indexer.records import Question
-from indexer.text import CJK, CJK_RUN, answer_blocks, is_code_block, strip_code
+from indexer.text import CJK, CJK_RUN, answer_blocks, is_code_block, sentences, strip_code
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +336,8 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     invented = invented_apis(answer)
     if invented:
         states_false, score = True, min(score, WRONG_CAP)
+        name = invented[0].removesuffix("()")
+        wrong = wrong or next((s for s in sentences(strip_code(answer)) if name in s), "")[:200]
     feedback = compose_feedback(score, points, covered, missing, wrong, other_topic, question, language, graded_by,
                                 states_false=states_false, invented=invented)
     return Grade(score, round(similarity, 4), round(coverage, 4), points, covered, missing, feedback, graded_by,

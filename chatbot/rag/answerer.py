@@ -120,6 +120,7 @@ class Answerer:
         if prepared.title_only_id:
             passages = [prepared.hits[0].question] + passages
         code = select_code(prepared.question, [q for q in passages if q.has_answer], self.engine.index.keyword)
+        kb_code = "\n".join(c.block.code for c in code)
         turns = [(t.question, t.answer) for t in bounded(list(history), self.engine.config.history_turns)]
         prefix = ""
         if prepared.title_only_id:
@@ -138,8 +139,11 @@ class Answerer:
                 raw += piece
                 yield Delta(prefix + strip_markers(raw)[0])
             uncut = drop_prompt_echo(raw)
-            raw, cut = drop_cut_code(uncut)
-            diagnosis = diagnose(raw, prepared.question, lang, passages, self.titles)
+            body, cut = drop_cut_code(uncut)
+            if code:  # the KB's code replaces any the model wrote (also a block the length limit cut off, whose
+                # announcement was left claiming the KB's block); what is judged is the prose the user reads
+                body = without_model_code(uncut, kb_code)
+            diagnosis = diagnose(body, prepared.question, lang, passages, self.titles)
             if cut and diagnosis is not None and diagnosis.problem in ("too_short", "echo"):
                 diagnosis = Diagnosis("cut_in_code", "little more than a code block the length limit cut off")
             if diagnosis is None:
@@ -150,9 +154,6 @@ class Answerer:
             yield Delta(prefix + text["retrying"])
         else:
             raise Unusable(problems)
-        # the KB's code replaces any the model wrote, also a block the length limit cut off (its announcement
-        # was left claiming the KB's block)
-        body = without_model_code(uncut) if code else raw
         retrieved = [h.question.id for h in prepared.hits]
         cited = self.checker.cite(body, retrieved, seen=[q.id for q in passages])
         final = prefix + mark_model_code(cited.text, lang)

@@ -8,10 +8,10 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
-from chatbot.rag.named_apis import NAME, entry_names, named_apis, uses_any
+from chatbot.rag.named_apis import GENERIC_NAMES, NAME, entry_names, named_apis, uses_any
 from indexer.index.keyword import tokenize
 from indexer.records import CodeBlock, Question
-from indexer.text import FENCED_BLOCK, SENTENCE_BREAK
+from indexer.text import CJK, FENCED_BLOCK, SENTENCE_BREAK, identifier_names
 
 # The question asks how to do something, for an example or for code.
 _CODE_REQUEST = re.compile(
@@ -144,15 +144,36 @@ def without_code_intros(text: str) -> str:
     return _CODE_INTRO.sub(keep, text)
 
 
-def without_model_code(text: str) -> str:
-    """The model's prose without its code: each block goes with the clause announcing it and the paragraph
-    right after it that describes it, and the gap is closed."""
+_BACKTICKED = re.compile(r"`([^`\n]+)`")
+
+
+def _names_in(paragraph: str) -> set[str]:
+    """The technical names a paragraph uses, lower case, last dotted part: identifiers and backticked words,
+    and in Chinese prose every ASCII word ("MNIST", "SGD")."""
+    spans = " ".join(_BACKTICKED.findall(paragraph))
+    words = NAME.findall(spans) + (NAME.findall(paragraph) if CJK.search(paragraph) else [])
+    return (identifier_names(paragraph) | {w.lower() for w in words}) - GENERIC_NAMES
+
+
+def describes(paragraph: str, code: str) -> bool:
+    """Whether every name the paragraph uses occurs in `code` (also as the start of a longer name)."""
+    names = _names_in(paragraph)
+    words = {w.lower() for w in NAME.findall(code)}
+    return bool(names) and all(any(w.startswith(n) for w in words) for n in names)
+
+
+def without_model_code(text: str, kb_code: str = "") -> str:
+    """The model's prose without its code: each block goes with the clause announcing it, and the gap is
+    closed. The paragraph right after a block that describes it stays only when it fits `kb_code`, the code
+    shown instead: the model often writes code like the passage's and then explains it well ("This code
+    sets the model to evaluation mode by calling `model.eval()` …"); dropping those left four code answers
+    with no prose at all."""
     text = without_code_intros(text)
     out: list[str] = []
     pos = 0
     for m in FENCED_BLOCK.finditer(text):
         out.append(text[pos:m.start()])
         after = _DESCRIBES_BLOCK.match(text, m.end())
-        pos = after.end() if after else m.end()
+        pos = after.end() if after and not describes(after.group(0), kb_code) else m.end()
     out.append(text[pos:])
     return _BLANK_RUN.sub("\n\n", _BARE_ITEM.sub("", "".join(out))).strip()

@@ -12,7 +12,7 @@ from indexer.text import identifier_names
 
 # Names too common to tell what a question is about ("PyTorch", `nn.Module`), and error classes, which name
 # the symptom (a RuntimeError), not the API.
-_GENERIC = frozenset("pytorch torch nn module tensor parameters forward model self cuda".split())
+GENERIC_NAMES = frozenset("pytorch torch nn module tensor parameters forward model self cuda".split())
 _SYMPTOM = re.compile(r"(error|warning|exception)$")
 # In a longer question the names describe the situation ("a ResNet-50 to deploy on an ARM box", "five models:
 # two ResNets, an EfficientNet…"), not what it asks. On the 430 labelled eval queries (facts, answers and
@@ -29,7 +29,7 @@ def named_apis(question: str, vocabulary: Container[str]) -> set[str]:
     if len(question) > MAX_QUESTION_CHARS:
         return set()
     return {n for n in identifier_names(question)
-            if n not in _GENERIC and not _SYMPTOM.search(n) and n in vocabulary}
+            if n not in GENERIC_NAMES and not _SYMPTOM.search(n) and n in vocabulary}
 
 
 def entry_names(q: Question) -> frozenset[str]:
