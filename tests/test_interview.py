@@ -298,6 +298,13 @@ def test_empty_answer_scores_zero_without_touching_the_model(by_id, answer):
     assert g.missing == g.key_points and "未作答" in g.feedback and "No answer" in g.feedback
 
 
+@pytest.mark.parametrize("answer", ["pass", "skip"])
+def test_a_lone_word_covers_no_key_point(embedder, by_id, answer):
+    # "pass" scored 3.4 on Q72: the one word, embedded, sat nearer a key point than the background lines
+    g = grade_answer(embedder, by_id["Q72"], answer)
+    assert g.covered == [] and g.score <= 1.0
+
+
 def test_repeating_the_question_is_not_an_answer(embedder, by_id):
     restated = grade_answer(embedder, by_id["Q73"], "梯度累积就是在PyTorch中实现梯度累积。")
     partial = grade_answer(embedder, by_id["Q73"], CASES["Q73"]["partial"][0])

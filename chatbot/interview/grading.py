@@ -209,11 +209,12 @@ _CLAUSE_SPLIT = re.compile(
 
 
 def _answer_clauses(text: str) -> list[str]:
-    """The answer's statements: sentences split further at commas, code blocks dropped (at most 40)."""
+    """The answer's statements: sentences split further at commas, code blocks dropped (at most 40). A lone
+    word is none ("pass" covered Q72's `nn.MultiheadAttention` point by embedding noise and scored 3.4)."""
     prose = strip_code(text)
     clauses = [c.strip(" ，,。.") for c in _CLAUSE_SPLIT.split(prose) if c]
     clauses = [c for c in clauses if len(c) >= 4 and (CJK.search(c) or len(c.split()) >= 2)]
-    return clauses[:40] or [text.strip()[:500]]
+    return clauses[:40]
 
 
 _EMBED_CACHE_MAX = 2048
@@ -266,9 +267,9 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     relevance = max(_scale(margin, RELEVANCE_LOW, RELEVANCE_HIGH), min(1.0, alias_hits / ALIAS_HITS_FULL))
 
     covered: list[str] = []
-    if points:
+    clauses = _answer_clauses(answer)
+    if points and clauses:
         point_vecs = _embed(embedder, points, "query")
-        clauses = _answer_clauses(answer)
         clause_vecs = _embed(embedder, clauses, "query")
         to_points = clause_vecs @ point_vecs.T
         to_background = (clause_vecs @ bg_query[unrelated].T).max(axis=1)
