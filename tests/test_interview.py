@@ -365,6 +365,7 @@ def test_real_pytorch_names_are_not_called_invented():
             "optim.AdamW, torch.nn.utils.clip_grad_norm_, torch.distributed.fsdp, optimizer.zero_grad(), and "
             "the candidate's own layer model.fc1(x) all exist.")
     assert invented_apis(text) == []
+    assert invented_apis('model = torch.jit.script(model)\nmodel.save("model.pt")') == []  # TorchScript has save()
     assert invented_apis("build it with torch.build(config) and train with model.fit(x, y)") == [
         "torch.build()", "model.fit()"]
 

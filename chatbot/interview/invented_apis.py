@@ -14,6 +14,9 @@ _INSTANCES = {"model": ("torch.nn", "Module"), "optimizer": ("torch.optim", "Opt
 # over; another name called on `model` may be the candidate's own layer (`model.fc1(x)`)
 _FOREIGN_METHODS = frozenset("fit predict evaluate summary save load save_weights load_weights fit_generator "
                              "train_on_batch predict_proba add minimize apply_gradients compute_gradients".split())
+# a TorchScript module does have save(): `model = torch.jit.script(model); model.save("m.pt")` is right
+_SCRIPTED = re.compile(r"torch\.jit|torchscript|\.script\(|\.trace\(", re.I)
+_SCRIPTED_METHODS = frozenset({"save", "load"})
 _USE = re.compile(r"(?<![\w.])(torch|nn|F|optim|model|optimizer)((?:\.[A-Za-z_]\w*)+)(\s*\()?", re.ASCII)
 
 
@@ -30,6 +33,8 @@ def _module_path_exists(path: str) -> bool:
             obj = importlib.import_module(".".join(parts[:i + 1]))
         except ImportError:
             return False
+        except Exception:  # it exists but fails to import here: not the candidate's mistake
+            return True
     return True
 
 
@@ -43,11 +48,12 @@ def invented_apis(text: str) -> list[str]:
     """The PyTorch names in `text` that do not exist, as written (`torch.build`, `model.fit()`), each once.
     On `model`/`optimizer` only other frameworks' methods are checked, when called (`model.fit(`)."""
     found: list[str] = []
+    foreign = _FOREIGN_METHODS - _SCRIPTED_METHODS if _SCRIPTED.search(text) else _FOREIGN_METHODS
     for m in _USE.finditer(text):
         root, chain, called = m.group(1), m.group(2), bool(m.group(3))
         if root in _INSTANCES:
             name = chain.split(".")[1]
-            if called and name in _FOREIGN_METHODS and chain.count(".") == 1 and not _method_exists(root, name):
+            if called and name in foreign and chain.count(".") == 1 and not _method_exists(root, name):
                 found.append(f"{root}.{name}()")
         elif not _module_path_exists(_MODULES[root] + chain):
             found.append(m.group(1) + chain + ("()" if called else ""))
