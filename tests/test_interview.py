@@ -354,6 +354,7 @@ def test_an_answer_built_on_apis_pytorch_does_not_have_is_wrong_with_or_without_
     model = _judge(correct=1.0, complete=1.5) if judge_model else None
     g = grade_answer(embedder, by_id["Q100"], answer, chat_model=model)
     assert g.score <= 3.0 and g.states_false and g.invented == ["model.save()", "torch.load_model()"]
+    assert g.covered == [] and g.missing == g.key_points  # "加载模型" had been listed as covered
     assert g.wrong == "Saving a model means calling model.save('model.h5'), which writes the architecture as JSON."
     assert "model.save(), torch.load_model()" in g.feedback and "do not exist in PyTorch" in g.feedback
     assert g.to_json()["invented_apis"] == g.invented

@@ -335,8 +335,9 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     # checked exactly, with or without the LLM: "call torch.build(config), then model.fit()" scored like a
     # partial answer, as the judge read it as fluent and on topic
     invented = invented_apis(answer)
-    if invented:
+    if invented:  # what it says rests on them: its shared words with the reference are not coverage either
         states_false, score = True, min(score, WRONG_CAP)
+        covered, missing = [], list(points)
         name = invented[0].removesuffix("()")
         wrong = wrong or next((s for s in sentences(strip_code(answer)) if name in s), "")[:200]
     feedback = compose_feedback(score, points, covered, missing, wrong, other_topic, question, language, graded_by,
