@@ -310,6 +310,7 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
 
     graded_by: GradedBy = "embedding"
     wrong, other_topic, states_false, judged = "", False, False, None
+    doubted = False  # what the answer says is in doubt: the embeddings' "covered" points are only shared words
     if chat_model is not None and points:
         try:
             verdict = judge(chat_model, question, points, answer, wrong_below=WRONG_BELOW)
@@ -324,22 +325,21 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
             score = round(10.0 * (CORRECT_SHARE * correctness + (1 - CORRECT_SHARE) * completeness), 1)
             states_false = verdict.correct < WRONG_BELOW
             other_topic = verdict.on_topic < OFF_TOPIC_BELOW
-            if verdict.correct < CORRECT_RANGE[0]:
-                # the judge doubts what the answer says: the embeddings' "covered" points are only shared words
-                # ("adding more layers" was listed as covering E20's points while scoring 0.8)
-                covered, missing = [], list(points)
-            if states_false:
-                score = min(score, WRONG_CAP)
+            # ("adding more layers" was listed as covering E20's points while scoring 0.8)
+            doubted = verdict.correct < CORRECT_RANGE[0]
             if other_topic:
                 score = min(score, OTHER_TOPIC_CAP)
     # checked exactly, with or without the LLM: "call torch.build(config), then model.fit()" scored like a
     # partial answer, as the judge read it as fluent and on topic
     invented = invented_apis(answer)
-    if invented:  # what it says rests on them: its shared words with the reference are not coverage either
-        states_false, score = True, min(score, WRONG_CAP)
-        covered, missing = [], list(points)
+    if invented:  # what it says rests on them
+        states_false = doubted = True
         name = invented[0].removesuffix("()")
         wrong = wrong or next((s for s in sentences(strip_code(answer)) if name in s), "")[:200]
+    if doubted:
+        covered, missing = [], list(points)
+    if states_false:
+        score = min(score, WRONG_CAP)
     feedback = compose_feedback(score, points, covered, missing, wrong, other_topic, question, language, graded_by,
                                 states_false=states_false, invented=invented)
     return Grade(score, round(similarity, 4), round(coverage, 4), points, covered, missing, feedback, graded_by,
