@@ -13,6 +13,7 @@ from chatbot.rag.degenerate import diagnose, title_texts
 from chatbot.rag.engine import Engine
 from chatbot.rag.kbcode import MODEL_CODE_NOTE, MOSTLY_CODE, asks_for_code, code_share, select_code
 from chatbot.rag.named_apis import named_apis
+from indexer.index.keyword import distinctive_words
 from chatbot.rag.prompts import CODE_CUE
 from tests.fakes import ScriptedModel
 
@@ -267,6 +268,23 @@ def test_only_the_best_passage_brings_code_unasked(engine):
     assert [c.question.id for c in select_code("What is this?", [mostly_code[0], other])] == [mostly_code[0].id]
     assert select_code("What is this?", [other, mostly_code[0]]) == []  # a neighbour's code stays out
     assert [c.question.id for c in select_code("给个例子", [other, mostly_code[0]])] == [mostly_code[0].id]
+
+
+def test_a_second_passage_adds_code_only_when_it_uses_a_word_the_question_is_about(engine):
+    qs = engine.index.questions
+    # Q28's CNN shares only `torch` with a request for a one-layer network: E3's Linear net stands alone
+    one_layer = "给我写一段代码：用 PyTorch 定义一个只有一个全连接层的简单神经网络"
+    assert [c.question.id for c in select_code(one_layer, [qs["E3"], qs["Q28"]])] == ["E3"]
+    # Q92's block uses StepLR, which the question names: both entries' code is shown
+    assert [c.question.id for c in select_code("StepLR怎么用", [qs["Q10"], qs["Q92"]])] == ["Q10", "Q92"]
+    # with nothing chosen before it, a later passage's code is still the best there is
+    assert [c.question.id for c in select_code(one_layer, [qs["Q1"], qs["E3"]])] == ["E3"]
+
+
+def test_distinctive_words_leave_out_generic_ones():
+    words = distinctive_words("用 PyTorch 定义一个简单神经网络")
+    assert {"定义", "神经网络"} <= words and not words & {"py", "pytorch", "torch", "一个", "简单", "用"}
+    assert distinctive_words("Write a simple CNN model") == {"write", "cnn"}
 
 
 @pytest.mark.parametrize("question, wanted", [

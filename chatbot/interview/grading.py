@@ -38,9 +38,9 @@ from chatbot.interview.judge import judge
 from chatbot.interview.keypoints import key_points
 from chatbot.llm.base import ChatModel
 from chatbot.rag.language import detect_language
-from indexer.index.keyword import tokenize
+from indexer.index.keyword import distinctive_words, tokenize
 from indexer.records import Question
-from indexer.text import CJK, CJK_RUN, answer_blocks, is_code_block, sentences, strip_code
+from indexer.text import CJK, answer_blocks, is_code_block, sentences, strip_code
 
 log = logging.getLogger(__name__)
 
@@ -148,27 +148,6 @@ class Grade:
 
 
 # ------------------------------------------------------------------------------------------ grading
-_GENERIC = frozenset(
-    "pytorch torch 模型 使用 可以 通过 一种 进行 用于 我们 这个 这种 需要 能够 以及 其中 包括 一些 不同 非常 "
-    "可能 实现 方法 从而 问题 过程 时候 之间 作用 应用 什么 如何 怎么 以便 更加 更好 例如 比如 如下 一样 "
-    "就是 也就是 主要 通常 一般 "
-    "model python code implement application what difference differ advantage disadvantage common type "
-    "used does its their".split()
-)
-
-
-def _keywords(text: str) -> set[str]:
-    """Distinctive tokens of `text`: tokenize() minus stray CJK bigrams, single characters and generic words."""
-    tokens = set(tokenize(text))
-    if CJK.search(text):
-        import jieba  # already initialised by tokenize()
-
-        words = {w for run in CJK_RUN.findall(text) for w in jieba.lcut_for_search(run)}
-        bigrams = {run[i:i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1)}
-        tokens -= bigrams - words
-    return {t for t in tokens if len(t) > 1 and t not in _GENERIC}
-
-
 def _keyword_hit(point_keywords: set[str], answer_tokens: set[str], answer_text: str) -> float:
     if not point_keywords:
         return 0.0
@@ -263,7 +242,7 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     margin = similarity - float((bg_passage[unrelated] @ answer_vec).max())
     answer_tokens = set(tokenize(answer))
     # the English title/keywords stored beside the KB: lexical evidence that works for English answers too
-    alias_hits = len(_keywords(question.aliases) & answer_tokens) if question.aliases else 0
+    alias_hits = len(distinctive_words(question.aliases) & answer_tokens) if question.aliases else 0
     relevance = max(_scale(margin, RELEVANCE_LOW, RELEVANCE_HIGH), min(1.0, alias_hits / ALIAS_HITS_FULL))
 
     covered: list[str] = []
@@ -274,8 +253,8 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
         to_points = clause_vecs @ point_vecs.T
         to_background = (clause_vecs @ bg_query[unrelated].T).max(axis=1)
         lead = to_points.max(axis=1) - to_background  # > 0: the clause is about a key point, not another topic
-        title_words = _keywords(question.title)
-        restated = [bool(words) and words <= title_words for words in map(_keywords, clauses)]
+        title_words = distinctive_words(question.title)
+        restated = [bool(words) and words <= title_words for words in map(distinctive_words, clauses)]
         lead[np.array(restated, dtype=bool)] = -1.0  # a clause that only repeats the question supports nothing
         # cross-lingual cosines are compressed: an English clause may also support a second key point that is
         # (almost) as close as its nearest one, when the reference has more than three
@@ -296,9 +275,9 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
         answer_lower = answer.lower()
         for i, p in enumerate(points):
             alternatives = _alternatives(p)  # the point itself: half its keywords; a name of it: all of them
-            named = any(_keyword_hit(_keywords(alt) - title_tokens, answer_tokens, answer_lower) == 1.0
+            named = any(_keyword_hit(distinctive_words(alt) - title_tokens, answer_tokens, answer_lower) == 1.0
                         for alt in alternatives[1:])
-            share = _keyword_hit(_keywords(p) - title_tokens, answer_tokens, answer_lower)
+            share = _keyword_hit(distinctive_words(p) - title_tokens, answer_tokens, answer_lower)
             if i in supported or named or share >= KEYWORD_SHARE:
                 covered.append(p)
     coverage = len(covered) / len(points) if points else relevance

@@ -62,6 +62,28 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+# words too common in PyTorch questions and answers to say what one is about ("模型", "implement", "simple")
+GENERIC_WORDS = frozenset(
+    "pytorch torch py 模型 使用 可以 通过 一种 进行 用于 我们 这个 这种 需要 能够 以及 其中 包括 一些 不同 非常 "
+    "可能 实现 方法 从而 问题 过程 时候 之间 作用 应用 什么 如何 怎么 以便 更加 更好 例如 比如 如下 一样 "
+    "就是 也就是 主要 通常 一般 一个 简单 现在 "
+    "model python code implement application what difference differ advantage disadvantage common type "
+    "used does its their simple make".split()
+)
+
+
+def distinctive_words(text: str) -> set[str]:
+    """What `text` is about: its tokenize() tokens minus stray CJK bigrams (those jieba does not see as
+    words), single characters and GENERIC_WORDS."""
+    tokens = set(tokenize(text))
+    runs = CJK_RUN.findall(text)
+    if runs:
+        words = {w for run in runs for w in _segment(run)}
+        bigrams = {run[i:i + 2] for run in runs for i in range(len(run) - 1)}
+        tokens -= bigrams - words
+    return {t for t in tokens if len(t) > 1 and t not in GENERIC_WORDS}
+
+
 class BM25Index:
     """BM25 over pre-tokenised documents; per-posting weights are precomputed so a query is a few adds."""
 
