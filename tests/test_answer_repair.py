@@ -13,8 +13,8 @@ from chatbot.rag.degenerate import diagnose, title_texts
 from chatbot.rag.engine import Engine
 from chatbot.rag.kbcode import MODEL_CODE_NOTE, MOSTLY_CODE, asks_for_code, code_share, select_code
 from chatbot.rag.named_apis import named_apis
-from indexer.index.keyword import distinctive_words
 from chatbot.rag.prompts import CODE_CUE
+from indexer.index.keyword import distinctive_words
 from tests.fakes import ScriptedModel
 
 GOOD_ZH = ("数据增强是在训练时对样本做随机变换（翻转、旋转、裁剪、颜色抖动等），让模型见到更多样的数据，"
@@ -170,6 +170,14 @@ def test_a_description_of_code_like_the_kbs_stays_above_the_kbs_code(engine):
     reply = "```python\nscheduler = StepLR(optimizer, step_size=10, gamma=0.1)\n```\n\n" + described
     a, model = answer_with(engine, [[reply]], "给一个在PyTorch中使用StepLR学习率调度器的代码例子")
     assert len(model.calls) == 1 and described[:30] in a.text and "知识库 [" in a.text
+
+
+def test_the_heading_between_removed_code_and_its_explanation_goes_with_the_code(engine):
+    # the one-layer-net answer opened with a bare "解释：" once the model's code above it was replaced
+    explained = "这个网络只有一个全连接层 `nn.Linear(10, 1)`，`forward` 把输入直接送进这一层，输出一个值。"
+    reply = "```python\nself.fc = nn.Linear(10, 1)\n```\n\n解释：\n" + explained
+    a, _ = answer_with(engine, [[reply]], "给我写一段代码：用 PyTorch 定义一个只有一个全连接层的简单神经网络")
+    assert a.text.startswith(explained[:20]) and "解释：" not in a.text
 
 
 def test_a_code_only_reply_describing_other_code_is_retried_for_prose(engine):

@@ -37,13 +37,14 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.interview.grading import Grade, grade_answer
+from chatbot.interview.feedback import TEXT
+from chatbot.interview.grading import Grade, declines, grade_answer
 from chatbot.interview.invented_apis import invented_apis
 from chatbot.interview.keypoints import key_points
 from chatbot.interview.report import format_summary_markdown, reference_markdown, summary
 from chatbot.interview.session import InterviewItem, InterviewSession, hint, skip, start_interview, submit_answer
 from chatbot.interview.topics import TOPICS, questions_by_topic, topic_name, topic_of
-from chatbot.rag.language import answer_language_ok
+from chatbot.rag.language import answer_language_ok, detect_language
 from indexer.kb.parser import parse_kb
 from indexer.records import Question
 from tests.fakes import JudgingModel, ScriptedModel
@@ -298,9 +299,10 @@ def test_empty_answer_scores_zero_without_touching_the_model(by_id, answer):
     assert g.missing == g.key_points and "未作答" in g.feedback and "No answer" in g.feedback
 
 
-@pytest.mark.parametrize("answer", ["pass", "skip"])
+@pytest.mark.parametrize("answer", ["hello", "whatever"])
 def test_a_lone_word_covers_no_key_point(embedder, by_id, answer):
-    # "pass" scored 3.4 on Q72: the one word, embedded, sat nearer a key point than the background lines
+    # "pass" scored 3.4 on Q72 (now read as declining): the one word, embedded, sat nearer a key point than the
+    # background lines
     g = grade_answer(embedder, by_id["Q72"], answer)
     assert g.covered == [] and g.score <= 1.0
 
@@ -339,11 +341,20 @@ def test_the_llm_grade_follows_the_judged_correctness_and_completeness(embedder,
     assert 0 < complete_only < correct_only < 10  # a correct partial answer beats a complete-sounding wrong one
 
 
-def test_a_false_statement_caps_the_score_and_is_quoted(embedder, by_id):
+def test_a_false_statement_caps_the_score_and_the_least_true_sentence_is_quoted(embedder, by_id):
+    false = "它的本质是每个 epoch 降低学习率。"
+    answer = "梯度累积会把几个小批量的梯度加起来再更新。" + false
+    model = JudgingModel({"correct": -2.0, "降低学习率": -3.0, "加起来": 1.0})
+    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
+    assert g.score <= 3.0 and g.states_false and g.wrong == false and false in g.feedback
+    assert len(model.asked) == 3 + 2 and not model.calls  # one yes/no per sentence; nothing generated
+
+
+def test_a_one_sentence_false_answer_is_quoted_whole_without_more_asks(embedder, by_id):
     answer = "梯度累积就是每个 epoch 降低学习率，让训练更稳定。"
-    quote = "梯度累积就是每个 epoch 降低学习率"
-    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=_judge(correct=-2.0, quote=f"“{quote}”"))
-    assert g.score <= 3.0 and g.states_false and g.wrong == quote and quote in g.feedback
+    model = _judge(correct=-2.0)
+    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
+    assert g.states_false and g.wrong == answer and len(model.asked) == 3 and answer in g.feedback
 
 
 @pytest.mark.parametrize("judge_model", [None, "judge"])
@@ -379,10 +390,18 @@ def test_an_answer_the_judge_doubts_is_not_said_to_cover_key_points(embedder, by
     assert "Key points covered" not in g.feedback and "All key points" not in g.feedback
 
 
-def test_a_quote_the_answer_does_not_contain_is_not_shown(embedder, by_id):
-    g = grade_answer(embedder, by_id["Q73"], "梯度累积就是每个 epoch 降低学习率，让训练更稳定。",
-                     chat_model=_judge(correct=-2.0, quote="Gradient accumulation lowers the learning rate."))
-    assert g.states_false and g.wrong == "" and "矛盾或错误" in g.feedback and g.score <= 3.0
+@pytest.mark.parametrize("answer", ["不知道", "我不会，抱歉", "I don't know", "No idea, sorry.", "pass", "跳过"])
+def test_saying_one_cannot_answer_is_no_answer_not_a_false_statement(embedder, by_id, answer):
+    # the judge had called "不知道" false and quoted it as an incorrect statement
+    model = _judge(correct=-2.0)
+    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
+    assert g.score == 0.0 and not g.states_false and g.wrong == "" and not model.asked
+    assert g.feedback == TEXT[detect_language(answer)]["empty"]
+
+
+def test_an_answer_that_only_starts_with_i_dont_know_is_graded():
+    assert not declines("不知道怎么说，梯度累积就是把几个 batch 的梯度加起来再更新")
+    assert not declines("passing the gradients along is what backward() does")
 
 
 def test_an_answer_about_another_concept_scores_near_zero(embedder, by_id):

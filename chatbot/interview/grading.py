@@ -218,6 +218,18 @@ def _embed(embedder, texts: list[str], kind: str) -> np.ndarray:
     return np.stack([found[t] for t in texts])  # type: ignore[misc]  # every text was filled above
 
 
+# "I don't know" is no answer: the judge had called "不知道" a false statement and quoted it as one
+_DECLINED = re.compile(
+    r"(?:我|i\s*)?(?:(?:do\s*not|don'?t)\s*know|(?:have\s*)?no\s*idea|(?:am\s*|'m\s*)?not\s*sure|dunno"
+    r"|不知道|不会|不清楚|不太清楚|不懂|没学过|忘了|不记得)|pass|skip|next|跳过|下一题", re.I)
+_TRIM = re.compile(r"^[\W_]+|(?:[\W_]*(?:sorry|抱歉|对不起))?[\W_]*$", re.I)
+
+
+def declines(answer: str) -> bool:
+    """Whether the answer only says the candidate cannot answer ("不知道", "No idea, sorry.", "pass")."""
+    return len(answer) <= 40 and bool(_DECLINED.fullmatch(_TRIM.sub("", answer)))
+
+
 def _scale(value: float, low: float, high: float) -> float:
     return float(min(1.0, max(0.0, (value - low) / (high - low))))
 
@@ -228,9 +240,11 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     points = key_points(question.plain_answer)
     answer = (user_answer or "").strip()
     language = detect_language(answer) if answer else "zh"
-    if not answer or not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", answer):
-        return Grade(0.0, 0.0, 0.0, points, [], list(points), TEXT["zh"]["empty"] + "\n" + TEXT["en"]["empty"],
-                     "embedding", seconds=time.perf_counter() - started)
+    declined = declines(answer)
+    if declined or not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", answer):
+        feedback = TEXT[language]["empty"] if declined else TEXT["zh"]["empty"] + "\n" + TEXT["en"]["empty"]
+        return Grade(0.0, 0.0, 0.0, points, [], list(points), feedback, "embedding",
+                     seconds=time.perf_counter() - started)
 
     answer_vec = _embed(embedder, [answer], "query")[0]
     reference_vec = _embed(embedder, [_reference_text(question)], "passage")[0]

@@ -4,8 +4,9 @@ Asked to write "points: Y N Y / wrong: … / topic: …", the 1.5B model answere
 off-topic answers scored 10/10 on eval/grading_answers.jsonl). Its *probabilities* are still ordered: over the
 whole set, log P(yes) − log P(no) for "is everything the candidate says correct?" ran 0.5…2.2 for good
 answers, −1.0…0.4 for partial ones and −2.8…0.3 for wrong ones (more in chatbot/interview/grading.py). So the
-judge asks three short questions and reads the first reply token's logits; nothing is generated unless an answer is judged wrong, when one short
-generation quotes the false statement for the feedback.
+judge asks three short questions and reads the first reply token's logits; nothing is generated. When an answer
+is judged wrong, the feedback quotes its statement the judge finds least true, one more yes/no ask per sentence
+(a generated quote took 3.3–3.7 s, and graded wrong answers took 9–10 s in all).
 
 The reference is the system message (fixed per question, so the llama.cpp backend restores its evaluated
 state), the candidate's answer opens the user turn and is evaluated once for all three questions.
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 from chatbot.llm.base import ChatModel
 from chatbot.rag.safety import neutralise
 from indexer.records import Question
+from indexer.text import sentences, strip_code
 
 ANSWER_CHARS = 1200
 REFERENCE_CHARS = 900
-QUOTE_TOKENS = 60
 
 SYSTEM = (
     "You check a candidate's answer in a PyTorch job interview against the reference answer, which is correct.\n"
@@ -36,8 +37,8 @@ ASK = {
     "on_topic": "Does the candidate's answer actually answer the question \"{title}\"? Answer yes or no.",
     "complete": "Does the candidate's answer cover the key points of the reference? Answer yes or no.",
 }
-QUOTE = ("The candidate's answer contains a false statement. Copy that one statement exactly as the candidate "
-         "wrote it, and nothing else.")
+STATEMENT = "Is this statement of the candidate true: \"{statement}\"? Answer yes or no."
+MAX_STATEMENTS = 8  # sentences weighed for the quote; a longer answer's first ones
 
 
 class JudgeUnavailable(RuntimeError):
@@ -65,27 +66,31 @@ def judge_messages(question: Question, points: list[str], answer: str, ask: str)
     return [{"role": "system", "content": system}, {"role": "user", "content": ANSWER.format(answer=text) + ask}]
 
 
-def ask_all(model: ChatModel, question: Question, points: list[str], answer: str) -> dict[str, float]:
+def ask(model: ChatModel, conversations: list[list[dict[str, str]]]) -> list[float]:
+    """The model's yes/no log-odds for each conversation's last question."""
     odds = getattr(model, "yes_logodds", None)
     if odds is None:
         raise JudgeUnavailable(f"{model.backend} models give no token probabilities")
+    values = odds(conversations)
+    if len(values) != len(conversations) or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"unusable judgement log-odds {values!r}")
+    return values
+
+
+def ask_all(model: ChatModel, question: Question, points: list[str], answer: str) -> dict[str, float]:
     names = list(ASK)
     conversations = [judge_messages(question, points, answer, ASK[n].format(title=question.title)) for n in names]
-    values = odds(conversations)
-    if len(values) != len(names) or not all(math.isfinite(v) for v in values):
-        raise ValueError(f"unusable judgement log-odds {values!r}")
-    return dict(zip(names, values))
-
-
-_WS = re.compile(r"\s+")
+    return dict(zip(names, ask(model, conversations)))
 
 
 def quote_false_statement(model: ChatModel, question: Question, points: list[str], answer: str) -> str:
-    """The statement the model calls false, kept only when it really is a span of the answer (spacing aside)."""
-    reply = "".join(model.stream_chat(judge_messages(question, points, answer, QUOTE), max_new_tokens=QUOTE_TOKENS))
-    quote = reply.strip().strip("\"'“”「」«»<> ").rstrip("。.")
-    flat = _WS.sub(" ", answer)
-    return quote[:200] if len(quote) >= 4 and _WS.sub(" ", quote) in flat else ""
+    """The sentence of a wrong answer the judge finds least true: verbatim, so the feedback can quote it."""
+    statements = [s for s in sentences(strip_code(answer)) if re.search(r"[\u4e00-\u9fffA-Za-z]", s)]
+    statements = statements[:MAX_STATEMENTS]
+    if len(statements) > 1:
+        odds = ask(model, [judge_messages(question, points, answer, STATEMENT.format(statement=s)) for s in statements])
+        statements = [statements[odds.index(min(odds))]]
+    return statements[0][:200] if statements else ""
 
 
 def judge(model: ChatModel, question: Question, points: list[str], answer: str, *,

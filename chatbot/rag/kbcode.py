@@ -140,6 +140,11 @@ _DESCRIBES_BLOCK = re.compile(
 )
 
 
+# the heading the model put between its code and the explanation: with the code gone, the one-layer-net
+# answer opened with a bare "解释："
+_LEADING_LABEL = re.compile(r"\A[ \t#*]*(?:代码)?(?:解释|说明|解析|explanation|code explanation)[ \t*]*[：:][ \t*]*\n+", re.I)
+
+
 def without_code_intros(text: str) -> str:
     """Removes the clause that announces a code block ("可以这样做：", "For example:"): from the last sentence
     end of its line, never the whole line. A one-line paragraph that ended in "…可以这样做：" once lost all its
@@ -183,4 +188,5 @@ def without_model_code(text: str, kb_code: str = "") -> str:
         after = _DESCRIBES_BLOCK.match(text, m.end())
         pos = after.end() if after and not describes(after.group(0), kb_code) else m.end()
     out.append(text[pos:])
-    return _BLANK_RUN.sub("\n\n", _BARE_ITEM.sub("", "".join(out))).strip()
+    prose = _BLANK_RUN.sub("\n\n", _BARE_ITEM.sub("", "".join(out))).strip()
+    return _LEADING_LABEL.sub("", prose) if len(out) > 1 else prose
