@@ -281,7 +281,8 @@ def cmd_grade(args, engine) -> int:
     if args.json:
         _print_json(result)
     else:
-        print(f"{result['id']}: {result['score']:g}/10 (graded by {result['graded_by']})\n\n{result['feedback']}")
+        by = "no answer to grade" if result["graded_by"] == "none" else f"graded by {result['graded_by']}"
+        print(f"{result['id']}: {result['score']:g}/10 ({by})\n\n{result['feedback']}")
     return 0
 
 

@@ -82,6 +82,12 @@ def test_grade_one_answer_as_json():
     assert result["id"] == "Q73" and 0 <= result["score"] <= 10 and result["graded_by"] == "embedding"
 
 
+def test_saying_i_dont_know_is_reported_as_no_answer():
+    out = run("grade", "--question", "Q73", "--answer", "不知道", "--no-llm")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Q73: 0/10 (no answer to grade)") and "未作答" in out.stdout
+
+
 @pytest.mark.parametrize("qid, why", [("Q999", "unknown question id"), ("Z1", "unknown question id")])
 def test_grading_an_unknown_question_is_a_clear_error(qid, why):
     out = run("grade", "--question", qid, "--answer", "anything", "--json", "--no-llm")

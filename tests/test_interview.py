@@ -296,7 +296,7 @@ def test_similarity_is_the_answer_reference_cosine(graded):
 def test_empty_answer_scores_zero_without_touching_the_model(by_id, answer):
     g = grade_answer(None, by_id["Q73"], answer)  # no embedder needed
     assert g.score == 0.0 and g.coverage == 0.0 and not g.covered
-    assert g.missing == g.key_points and "未作答" in g.feedback and "No answer" in g.feedback
+    assert g.missing == g.key_points and "未作答" in g.feedback and "No answer" in g.feedback and g.graded_by == "none"
 
 
 @pytest.mark.parametrize("answer", ["hello", "whatever"])
@@ -314,8 +314,10 @@ def test_repeating_the_question_is_not_an_answer(embedder, by_id):
 
 
 # ------------------------------------------------------------------------------------- LLM judge
-def _judge(correct: float = 3.0, on_topic: float = 3.0, complete: float = 3.0, quote: str = "") -> JudgingModel:
-    return JudgingModel({"correct": correct, "actually answer": on_topic, "cover": complete}, [quote])
+def _judge(correct: float = 3.0, on_topic: float = 3.0, complete: float = 3.0, claims: float = 0.0) -> JudgingModel:
+    """A judge giving these log-odds to its three questions, and `claims` to every "does it agree?" check."""
+    return JudgingModel({"agree with the reference": claims, "correct": correct, "actually answer": on_topic,
+                         "cover": complete})
 
 
 def test_the_llm_judge_asks_three_yes_no_questions_against_the_cached_reference(embedder, by_id):
@@ -336,7 +338,7 @@ def test_the_llm_grade_follows_the_judged_correctness_and_completeness(embedder,
     q, answer = by_id["Q73"], CASES["Q73"]["partial"][0]
     grade = lambda **odds: grade_answer(embedder, q, answer, chat_model=_judge(**odds)).score
     assert grade(correct=3.0, complete=3.0) == 10.0
-    assert grade(correct=-0.5, complete=-1.0) == 0.0
+    assert grade(correct=-0.5, complete=-1.0, claims=-3.0) == 0.0
     correct_only, complete_only = grade(correct=3.0, complete=-1.0), grade(correct=-0.5, complete=3.0)
     assert 0 < complete_only < correct_only < 10  # a correct partial answer beats a complete-sounding wrong one
 
@@ -344,17 +346,43 @@ def test_the_llm_grade_follows_the_judged_correctness_and_completeness(embedder,
 def test_a_false_statement_caps_the_score_and_the_least_true_sentence_is_quoted(embedder, by_id):
     false = "它的本质是每个 epoch 降低学习率。"
     answer = "梯度累积会把几个小批量的梯度加起来再更新。" + false
-    model = JudgingModel({"correct": -2.0, "降低学习率": -3.0, "加起来": 1.0})
+    model = JudgingModel({"降低学习率": -3.0, "加起来": 1.0, "correct": -0.5})
     g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
     assert g.score <= 3.0 and g.states_false and g.wrong == false and false in g.feedback
-    assert len(model.asked) == 3 + 2 and not model.calls  # one yes/no per sentence; nothing generated
+    assert len(model.asked) == 3 + 2 and not model.calls  # one "does it agree?" per statement; nothing generated
+    assert g.judged["claims"] == -3.0
 
 
-def test_a_one_sentence_false_answer_is_quoted_whole_without_more_asks(embedder, by_id):
+def test_each_statement_is_checked_beside_the_reference_sentences_nearest_to_it(embedder, by_id):
+    q = by_id["Q73"]
+    model = _judge(correct=-0.5)
+    grade_answer(embedder, q, "梯度累积把几个小批量的梯度加起来。", chat_model=model)
+    [check] = model.asked[3:]
+    assert "梯度累积把几个小批量的梯度加起来。" in check[-1]["content"] and q.title in check[0]["content"]
+    evidence = check[-1]["content"].split("What the reference says on this:")[1]
+    assert sum(s.strip()[:12] in evidence for s in q.plain_answer.replace("\n", "。").split("。") if s.strip()) >= 1
+
+
+def test_an_answer_the_judge_trusts_has_no_statement_checked(embedder, by_id):
+    model = _judge(correct=1.0)
+    grade_answer(embedder, by_id["Q73"], CASES["Q73"]["good"][0], chat_model=model)
+    assert len(model.asked) == 3
+
+
+def test_a_correct_partial_answer_the_judge_doubts_is_lifted_when_its_statements_agree(embedder, by_id):
+    # the 1.5B judge read the correct one-liner "VGG 使用 3x3 的小卷积核。" as doubtful (-0.2), like wrong answers
+    q, answer = by_id["Q73"], CASES["Q73"]["partial"][0]
+    agreeing = grade_answer(embedder, q, answer, chat_model=_judge(correct=-0.5, complete=0.0, claims=1.5))
+    disputed = grade_answer(embedder, q, answer, chat_model=_judge(correct=-0.5, complete=0.0, claims=-0.5))
+    assert agreeing.score > disputed.score and agreeing.covered and not agreeing.states_false
+    assert disputed.covered == [] and not disputed.states_false  # in doubt, but not shown to be false
+
+
+def test_a_one_sentence_false_answer_is_quoted_whole(embedder, by_id):
     answer = "梯度累积就是每个 epoch 降低学习率，让训练更稳定。"
     model = _judge(correct=-2.0)
     g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
-    assert g.states_false and g.wrong == answer and len(model.asked) == 3 and answer in g.feedback
+    assert g.states_false and g.wrong == answer and len(model.asked) == 3 + 1 and answer in g.feedback
 
 
 @pytest.mark.parametrize("judge_model", [None, "judge"])
@@ -385,7 +413,7 @@ def test_real_pytorch_names_are_not_called_invented():
 def test_an_answer_the_judge_doubts_is_not_said_to_cover_key_points(embedder, by_id):
     answer = "Data augmentation means adding more layers to the network to increase its capacity."
     assert grade_answer(embedder, by_id["E20"], answer).covered  # shared words, by embeddings alone
-    g = grade_answer(embedder, by_id["E20"], answer, chat_model=_judge(correct=-0.5, complete=0.5))
+    g = grade_answer(embedder, by_id["E20"], answer, chat_model=_judge(correct=-0.5, complete=0.5, claims=-0.5))
     assert g.covered == [] and g.missing == g.key_points
     assert "Key points covered" not in g.feedback and "All key points" not in g.feedback
 
@@ -395,7 +423,7 @@ def test_saying_one_cannot_answer_is_no_answer_not_a_false_statement(embedder, b
     # the judge had called "不知道" false and quoted it as an incorrect statement
     model = _judge(correct=-2.0)
     g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
-    assert g.score == 0.0 and not g.states_false and g.wrong == "" and not model.asked
+    assert g.score == 0.0 and not g.states_false and g.wrong == "" and not model.asked and g.graded_by == "none"
     assert g.feedback == TEXT[detect_language(answer)]["empty"]
 
 

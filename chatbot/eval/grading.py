@@ -78,8 +78,8 @@ def evaluate_grading(engine, path: Path = GRADING_SET, *, use_llm: bool = True, 
         "spearman": spearman([r["score"] for r in rows], [LABEL_RANK[r["label"]] for r in rows]),
         "seconds_p50": statistics.median([r["seconds"] for r in rows]) if rows else 0.0,
         "seconds_max": max((r["seconds"] for r in rows), default=0.0),
-        "fell_back_to_embedding": sum(r["graded_by"] != "llm" and bool(r["answer"].strip()) for r in rows)
-        if model is not None else 0,  # empty answers score 0 without asking anyone
+        # empty and "I don't know" answers score 0 without asking anyone (graded_by "none")
+        "fell_back_to_embedding": sum(r["graded_by"] == "embedding" for r in rows) if model is not None else 0,
     }
     return {"summary": summary, "rows": rows, "out_of_order": sorted(set(ordered) - set(in_order))}
 

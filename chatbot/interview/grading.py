@@ -32,6 +32,7 @@ from typing import Literal
 
 import numpy as np
 
+from chatbot.interview.claims import Claim, check_claims
 from chatbot.interview.feedback import TEXT, compose_feedback
 from chatbot.interview.invented_apis import invented_apis
 from chatbot.interview.judge import judge
@@ -44,7 +45,7 @@ from indexer.text import CJK, answer_blocks, is_code_block, sentences, strip_cod
 
 log = logging.getLogger(__name__)
 
-GradedBy = Literal["llm", "embedding"]
+GradedBy = Literal["llm", "embedding", "none"]  # "none": nothing to grade (empty, or "I don't know")
 # --- the LLM judge (chatbot/interview/judge.py): its yes/no log-odds make the score, with these constants
 # fitted on the even-numbered half of eval/grading_answers.jsonl's questions (14) and checked on the other 14.
 # Log-odds seen with the 1.5B model: "correct?" good 0.5…2.2, partial −1.0…0.4, wrong −2.8…0.3;
@@ -56,6 +57,17 @@ CORRECT_SHARE = 0.6  # score = 10 * (CORRECT_SHARE * correctness + (1 - CORRECT_
 # "correct?" this low: the answer states something false (quoted, capped at WRONG_CAP). Partial answers went
 # down to -1.007 ("You subclass nn.Module to define the network" was quoted as false at -1.0), wrong ones to -2.8.
 WRONG_BELOW = -1.2
+# An answer the judge doubts ("correct?" below CORRECT_RANGE[0]) has each statement checked against its nearest
+# reference sentences (chatbot/interview/claims.py); the weakest statement's "agrees?" log-odds then joins the
+# judge's: correctness = scale(correct + CLAIM_WEIGHT * weakest, CHECKED_RANGE). Chosen on the labelled set
+# (grid over weight 0.5/1/2 and eight ranges; fitted half and held-out half in the README): partial answers'
+# weakest statements read −0.6…2.5, wrong ones' −3.7…1.1.
+CLAIM_WEIGHT = 0.5
+CHECKED_RANGE = (-1.0, 2.0)
+CLAIM_FALSE_BELOW = -1.0  # a statement the reference this clearly disagrees with is false (quoted, capped)
+CLAIM_AGREE = 0.0  # every statement at least this: the doubt is lifted and the covered points stand
+MAX_CLAIMS = 4  # statements checked, the answer's first (about 1 s each on 2 cores)
+EVIDENCE_SENTENCES = 2  # reference sentences shown beside each statement
 OFF_TOPIC_BELOW = -1.0  # "does it answer the question?" this low: another concept (capped at OTHER_TOPIC_CAP)
 WRONG_CAP = 3.0
 OTHER_TOPIC_CAP = 1.0
@@ -230,6 +242,17 @@ def declines(answer: str) -> bool:
     return len(answer) <= 40 and bool(_DECLINED.fullmatch(_TRIM.sub("", answer)))
 
 
+def _claims(embedder, question: Question, answer: str) -> list[Claim]:
+    """The answer's first statements, each with the reference sentences e5 puts nearest to it."""
+    statements = [s for s in sentences(strip_code(answer)) if len(s) >= 4][:MAX_CLAIMS]
+    reference = [s for s in sentences(strip_code(question.plain_answer)) if len(s) >= 6]
+    if not statements or not reference:
+        return []
+    near = _embed(embedder, statements, "query") @ _embed(embedder, reference, "passage").T
+    return [Claim(s, [reference[j] for j in sorted(np.argsort(-near[i])[:EVIDENCE_SENTENCES])])
+            for i, s in enumerate(statements)]
+
+
 def _scale(value: float, low: float, high: float) -> float:
     return float(min(1.0, max(0.0, (value - low) / (high - low))))
 
@@ -243,8 +266,7 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     declined = declines(answer)
     if declined or not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", answer):
         feedback = TEXT[language]["empty"] if declined else TEXT["zh"]["empty"] + "\n" + TEXT["en"]["empty"]
-        return Grade(0.0, 0.0, 0.0, points, [], list(points), feedback, "embedding",
-                     seconds=time.perf_counter() - started)
+        return Grade(0.0, 0.0, 0.0, points, [], list(points), feedback, "none", seconds=time.perf_counter() - started)
 
     answer_vec = _embed(embedder, [answer], "query")[0]
     reference_vec = _embed(embedder, [_reference_text(question)], "passage")[0]
@@ -306,20 +328,35 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     doubted = False  # what the answer says is in doubt: the embeddings' "covered" points are only shared words
     if chat_model is not None and points:
         try:
-            verdict = judge(chat_model, question, points, answer, wrong_below=WRONG_BELOW)
+            verdict = judge(chat_model, question, points, answer)
         except Exception as exc:
             log.info("LLM judge unusable for %s (%s); embedding grade kept", question.id, exc)
         else:
-            graded_by, wrong = "llm", verdict.wrong
+            graded_by = "llm"
             judged = {"correct": round(verdict.correct, 3), "on_topic": round(verdict.on_topic, 3),
                       "complete": round(verdict.complete, 3)}
             correctness = _scale(verdict.correct, *CORRECT_RANGE)
-            completeness = _scale(verdict.complete, *COMPLETE_RANGE)
-            score = round(10.0 * (CORRECT_SHARE * correctness + (1 - CORRECT_SHARE) * completeness), 1)
             states_false = verdict.correct < WRONG_BELOW
-            other_topic = verdict.on_topic < OFF_TOPIC_BELOW
             # ("adding more layers" was listed as covering E20's points while scoring 0.8)
             doubted = verdict.correct < CORRECT_RANGE[0]
+            if doubted:  # the whole-answer question is unreliable here: each statement is checked
+                try:
+                    claims = _claims(embedder, question, answer)
+                    agree = check_claims(chat_model, question, claims)
+                except Exception as exc:
+                    log.info("claim check failed for %s (%s); the judge's doubt stands", question.id, exc)
+                else:
+                    if agree:
+                        weakest = min(agree)
+                        judged["claims"] = round(weakest, 3)
+                        correctness = _scale(verdict.correct + CLAIM_WEIGHT * weakest, *CHECKED_RANGE)
+                        states_false = states_false or weakest < CLAIM_FALSE_BELOW
+                        doubted = states_false or weakest < CLAIM_AGREE
+                        if states_false:
+                            wrong = claims[agree.index(weakest)].statement[:200]
+            completeness = _scale(verdict.complete, *COMPLETE_RANGE)
+            score = round(10.0 * (CORRECT_SHARE * correctness + (1 - CORRECT_SHARE) * completeness), 1)
+            other_topic = verdict.on_topic < OFF_TOPIC_BELOW
             if other_topic:
                 score = min(score, OTHER_TOPIC_CAP)
     # checked exactly, with or without the LLM: "call torch.build(config), then model.fit()" scored like a
@@ -328,7 +365,7 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     if invented:  # what it says rests on them
         states_false = doubted = True
         name = invented[0].removesuffix("()")
-        wrong = wrong or next((s for s in sentences(strip_code(answer)) if name in s), "")[:200]
+        wrong = next((s for s in sentences(strip_code(answer)) if name in s), wrong)[:200]
     if doubted:
         covered, missing = [], list(points)
     if states_false:

@@ -4,9 +4,9 @@ Asked to write "points: Y N Y / wrong: … / topic: …", the 1.5B model answere
 off-topic answers scored 10/10 on eval/grading_answers.jsonl). Its *probabilities* are still ordered: over the
 whole set, log P(yes) − log P(no) for "is everything the candidate says correct?" ran 0.5…2.2 for good
 answers, −1.0…0.4 for partial ones and −2.8…0.3 for wrong ones (more in chatbot/interview/grading.py). So the
-judge asks three short questions and reads the first reply token's logits; nothing is generated. When an answer
-is judged wrong, the feedback quotes its statement the judge finds least true, one more yes/no ask per sentence
-(a generated quote took 3.3–3.7 s, and graded wrong answers took 9–10 s in all).
+judge asks three short questions and reads the first reply token's logits; nothing is generated. An answer it
+doubts has its statements checked one by one (chatbot/interview/claims.py), and the one found least in
+agreement with the reference is what the feedback quotes as false.
 
 The reference is the system message (fixed per question, so the llama.cpp backend restores its evaluated
 state), the candidate's answer opens the user turn and is evaluated once for all three questions.
@@ -14,13 +14,11 @@ state), the candidate's answer opens the user turn and is evaluated once for all
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from chatbot.llm.base import ChatModel
 from chatbot.rag.safety import neutralise
 from indexer.records import Question
-from indexer.text import sentences, strip_code
 
 ANSWER_CHARS = 1200
 REFERENCE_CHARS = 900
@@ -37,8 +35,6 @@ ASK = {
     "on_topic": "Does the candidate's answer actually answer the question \"{title}\"? Answer yes or no.",
     "complete": "Does the candidate's answer cover the key points of the reference? Answer yes or no.",
 }
-STATEMENT = "Is this statement of the candidate true: \"{statement}\"? Answer yes or no."
-MAX_STATEMENTS = 8  # sentences weighed for the quote; a longer answer's first ones
 
 
 class JudgeUnavailable(RuntimeError):
@@ -47,12 +43,11 @@ class JudgeUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Verdict:
-    """Log-odds of "yes" for each question (0 = undecided), and the quoted false statement, if any."""
+    """Log-odds of "yes" for each question (0 = undecided)."""
 
     correct: float
     on_topic: float
     complete: float
-    wrong: str = ""
 
 
 def judge_messages(question: Question, points: list[str], answer: str, ask: str) -> list[dict[str, str]]:
@@ -83,23 +78,6 @@ def ask_all(model: ChatModel, question: Question, points: list[str], answer: str
     return dict(zip(names, ask(model, conversations)))
 
 
-def quote_false_statement(model: ChatModel, question: Question, points: list[str], answer: str) -> str:
-    """The sentence of a wrong answer the judge finds least true: verbatim, so the feedback can quote it."""
-    statements = [s for s in sentences(strip_code(answer)) if re.search(r"[\u4e00-\u9fffA-Za-z]", s)]
-    statements = statements[:MAX_STATEMENTS]
-    if len(statements) > 1:
-        odds = ask(model, [judge_messages(question, points, answer, STATEMENT.format(statement=s)) for s in statements])
-        statements = [statements[odds.index(min(odds))]]
-    return statements[0][:200] if statements else ""
-
-
-def judge(model: ChatModel, question: Question, points: list[str], answer: str, *,
-          wrong_below: float) -> Verdict:
+def judge(model: ChatModel, question: Question, points: list[str], answer: str) -> Verdict:
     odds = ask_all(model, question, points, answer)
-    wrong = ""
-    if odds["correct"] < wrong_below:
-        try:
-            wrong = quote_false_statement(model, question, points, answer)
-        except Exception:  # the verdict stands without its quote
-            wrong = ""
-    return Verdict(odds["correct"], odds["on_topic"], odds["complete"], wrong)
+    return Verdict(odds["correct"], odds["on_topic"], odds["complete"])

@@ -1,0 +1,39 @@
+"""Claim checking: each statement of an answer against the reference sentences nearest to it.
+
+The whole-answer question "is everything the candidate says correct?" is where the 1.5B judge fails on short
+answers: it reads "leaves things out" as "is wrong", so the correct one-liner "VGG 使用 3x3 的小卷积核。" got
+−0.2 and a fluent wrong answer about VGG −0.4. Shown one statement beside the two reference sentences e5 finds
+nearest to it, and asked "does it agree?", the same model separates them: on eval/grading_answers.jsonl the
+weakest statement of the partial answer scored above the wrong answer's weakest on 27 of 28 questions (partial
+−0.6…2.5, wrong −3.7…1.1). Each statement costs one yes/no read (about 1 s on 2 cores), so grading checks
+claims only where the whole-answer judge doubts the answer (chatbot/interview/grading.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatbot.interview.judge import ask
+from chatbot.llm.base import ChatModel
+from chatbot.rag.safety import neutralise
+from indexer.records import Question
+
+SYSTEM = "You check statements from a PyTorch job interview against a correct reference answer.\nQuestion: {title}"
+ASK = ("Candidate's statement: \"{statement}\"\nWhat the reference says on this: \"{evidence}\"\n"
+       "Does the candidate's statement agree with the reference? Answer yes or no.")
+
+
+@dataclass(frozen=True)
+class Claim:
+    statement: str  # verbatim from the answer
+    evidence: list[str]  # the reference sentences nearest to it, in the reference's order
+
+
+def claim_messages(question: Question, claim: Claim) -> list[dict[str, str]]:
+    return [{"role": "system", "content": SYSTEM.format(title=question.title)},
+            {"role": "user", "content": ASK.format(statement=neutralise(claim.statement),
+                                                   evidence=neutralise(" ".join(claim.evidence)))}]
+
+
+def check_claims(model: ChatModel, question: Question, claims: list[Claim]) -> list[float]:
+    """Log-odds that each claim agrees with its evidence (the model's yes over no)."""
+    return ask(model, [claim_messages(question, c) for c in claims]) if claims else []
