@@ -1,12 +1,13 @@
 """Claim checking: each statement of an answer against the reference sentences nearest to it.
 
 The whole-answer question "is everything the candidate says correct?" is where the 1.5B judge fails on short
-answers: it reads "leaves things out" as "is wrong", so the correct one-liner "VGG 使用 3x3 的小卷积核。" got
-−0.2 and a fluent wrong answer about VGG −0.4. Shown one statement beside the two reference sentences e5 finds
-nearest to it, and asked "does it agree?", the same model separates them: on eval/grading_answers.jsonl the
-weakest statement of the partial answer scored above the wrong answer's weakest on 27 of 28 questions (partial
-−0.6…2.5, wrong −3.7…1.1). Each statement costs one yes/no read (about 1 s on 2 cores), so grading checks
-claims only where the whole-answer judge doubts the answer (chatbot/interview/grading.py).
+answers: it reads "leaves things out" as "is wrong", so the correct one-liner "先继承 nn.Module 来定义模型结构。"
+got −1.0 and a wrong answer built on a nonexistent `torch.build(config)` −0.1. Shown one statement beside the
+reference sentence e5 finds nearest to it, and asked "does it agree?", the same model mostly separates them: on
+eval/grading_answers.jsonl the weakest statement of the partial answer scored above the wrong answer's weakest
+on 26 of 28 questions (partial −0.7…3.0, wrong −3.7…1.1; the whole-answer question: 23 of 28 after scoring).
+Each statement costs one yes/no read (about 1.3 s on 2 cores), so grading checks claims only where the
+whole-answer judge doubts the answer (chatbot/interview/grading.py).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ ASK = ("Candidate's statement: \"{statement}\"\nWhat the reference says on this:
 @dataclass(frozen=True)
 class Claim:
     statement: str  # verbatim from the answer
-    evidence: list[str]  # the reference sentences nearest to it, in the reference's order
+    evidence: list[str]  # the reference sentence(s) nearest to it, in the reference's order
 
 
 def claim_messages(question: Question, claim: Claim) -> list[dict[str, str]]:

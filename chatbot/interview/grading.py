@@ -5,7 +5,9 @@ deep-copied and kept in a UI state object; the embedder and the chat model are p
 functions that need them and never stored.
 
 Grading (`grade_answer`) is by the e5 embedder, or, with a chat model that gives token probabilities (LLM
-grading on), by the LLM judge's yes/no log-odds (chatbot/interview/judge.py; constants below). By embeddings:
+grading on), by the LLM judge's yes/no log-odds (chatbot/interview/judge.py), with each statement of an answer
+it doubts checked against the reference sentences nearest to it (chatbot/interview/claims.py; constants
+below). By embeddings:
 * similarity – cosine between the user's answer (e5 "query:") and the reference (e5 "passage:"). e5 cosines
   are compressed (an unrelated Chinese answer still reaches ~0.85, an English paraphrase of the Chinese
   reference only ~0.83), so the score never compares them with fixed thresholds. Instead:
@@ -57,17 +59,18 @@ CORRECT_SHARE = 0.6  # score = 10 * (CORRECT_SHARE * correctness + (1 - CORRECT_
 # "correct?" this low: the answer states something false (quoted, capped at WRONG_CAP). Partial answers went
 # down to -1.007 ("You subclass nn.Module to define the network" was quoted as false at -1.0), wrong ones to -2.8.
 WRONG_BELOW = -1.2
-# An answer the judge doubts ("correct?" below CORRECT_RANGE[0]) has each statement checked against its nearest
-# reference sentences (chatbot/interview/claims.py); the weakest statement's "agrees?" log-odds then joins the
-# judge's: correctness = scale(correct + CLAIM_WEIGHT * weakest, CHECKED_RANGE). Chosen on the labelled set
-# (grid over weight 0.5/1/2 and eight ranges; fitted half and held-out half in the README): partial answers'
-# weakest statements read −0.6…2.5, wrong ones' −3.7…1.1.
-CLAIM_WEIGHT = 0.5
-CHECKED_RANGE = (-1.0, 2.0)
+# An answer the judge doubts ("correct?" below CORRECT_RANGE[0]) has each statement checked against the reference
+# sentence nearest to it (chatbot/interview/claims.py); the weakest statement's "agrees?" log-odds is added to the
+# judge's: correctness = scale(correct + weakest, CHECKED_RANGE), which starts where CORRECT_RANGE does, so a
+# check that finds nothing either way changes nothing. Chosen on the labelled set from a grid (weights 0.5/1/2,
+# eight ranges, one or two evidence sentences; both halves in the README): the weakest statement of a partial
+# answer read −0.7…3.0, of a wrong one −3.7…1.1; one sentence of evidence separated them better than two and
+# costs 1.3 s a statement instead of 2.
+CHECKED_RANGE = (0.0, 2.0)
 CLAIM_FALSE_BELOW = -1.0  # a statement the reference this clearly disagrees with is false (quoted, capped)
 CLAIM_AGREE = 0.0  # every statement at least this: the doubt is lifted and the covered points stand
-MAX_CLAIMS = 4  # statements checked, the answer's first (about 1 s each on 2 cores)
-EVIDENCE_SENTENCES = 2  # reference sentences shown beside each statement
+MAX_CLAIMS = 4  # statements checked, the answer's first
+EVIDENCE_SENTENCES = 1  # reference sentences shown beside each statement
 OFF_TOPIC_BELOW = -1.0  # "does it answer the question?" this low: another concept (capped at OTHER_TOPIC_CAP)
 WRONG_CAP = 3.0
 OTHER_TOPIC_CAP = 1.0
@@ -349,7 +352,7 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
                     if agree:
                         weakest = min(agree)
                         judged["claims"] = round(weakest, 3)
-                        correctness = _scale(verdict.correct + CLAIM_WEIGHT * weakest, *CHECKED_RANGE)
+                        correctness = _scale(verdict.correct + weakest, *CHECKED_RANGE)
                         states_false = states_false or weakest < CLAIM_FALSE_BELOW
                         doubted = states_false or weakest < CLAIM_AGREE
                         if states_false:
