@@ -364,6 +364,13 @@ def test_each_statement_is_checked_beside_the_reference_sentences_nearest_to_it(
     assert any(s in evidence for s in sentences(strip_code(q.plain_answer)))  # a sentence of the reference
 
 
+def test_checking_stops_at_a_plainly_false_statement(embedder, by_id):
+    answer = "梯度累积就是每个 epoch 降低学习率。它和显存没有关系。它只用于强化学习。"
+    model = JudgingModel({"降低学习率": -3.0, "correct": -0.5})
+    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
+    assert len(model.asked) == 3 + 1 and g.states_false and g.wrong == "梯度累积就是每个 epoch 降低学习率。"
+
+
 def test_an_answer_the_judge_trusts_has_no_statement_checked(embedder, by_id):
     model = _judge(correct=1.0)
     grade_answer(embedder, by_id["Q73"], CASES["Q73"]["good"][0], chat_model=model)

@@ -345,7 +345,9 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
             if doubted:  # the whole-answer question is unreliable here: each statement is checked
                 try:
                     claims = _claims(embedder, question, answer)
-                    agree = check_claims(chat_model, question, claims)
+                    # a plainly false statement that leaves no correctness credit settles it
+                    agree = check_claims(chat_model, question, claims, lambda v: v < CLAIM_FALSE_BELOW and
+                                         verdict.correct + v <= CHECKED_RANGE[0])
                 except Exception as exc:
                     log.info("claim check failed for %s (%s); the judge's doubt stands", question.id, exc)
                 else:
