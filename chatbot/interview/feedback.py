@@ -16,12 +16,12 @@ TEXT = {
         "missing": "可以补充的要点：",
         "all_covered": "参考答案的要点都已覆盖。",
         "covered": "答到的要点：",
-        "wrong": "有误的说法：“{quote}”",
+        "wrong": "与参考答案不符的说法：“{quote}”",
         "invented": "PyTorch 中没有这些 API（按已安装的 PyTorch {version} 核对）：{names}",
         "states_false": "回答中有与参考答案矛盾或错误的说法，请对照参考答案核对。",
         "other_topic": "这个回答讲的是另一个概念，没有回答本题。",
         "reference": "参考答案见 [{qid}]。",
-        "graded_by_llm": "（评分方式：本地语言模型判断正确性、切题与完整性，要点列表来自向量相似度与关键词）",
+        "graded_by_llm": "（评分方式：本地语言模型判断正确性、切题与完整性，存疑时逐句对照参考答案；要点列表来自向量相似度与关键词）",
         "graded_by_embedding": "（评分方式：向量相似度与关键词，未使用语言模型）",
     },
     "en": {
@@ -33,14 +33,15 @@ TEXT = {
         "missing": "Key points to add (quoted from the Chinese reference):",
         "all_covered": "All key points of the reference are covered.",
         "covered": "Key points covered:",
-        "wrong": "Incorrect statement: “{quote}”",
+        "wrong": "Statement that does not agree with the reference: “{quote}”",
         "invented": "These APIs do not exist in PyTorch (checked against the installed PyTorch {version}): {names}",
         "states_false": "The answer says something that is false or contradicts the reference: check it against "
                         "the reference.",
         "other_topic": "This answer is about a different concept and does not answer the question.",
         "reference": "The reference answer is [{qid}].",
-        "graded_by_llm": "(Graded by the local language model for correctness, relevance and completeness; the "
-                         "key-point lists come from embedding similarity and keywords.)",
+        "graded_by_llm": "(Graded by the local language model for correctness, relevance and completeness, and "
+                         "statement by statement against the reference when in doubt; the key-point lists come "
+                         "from embedding similarity and keywords.)",
         "graded_by_embedding": "(Graded by embedding similarity and keywords; no language model was used.)",
     },
 }

@@ -248,7 +248,8 @@ def declines(answer: str) -> bool:
 def _claims(embedder, question: Question, answer: str) -> list[Claim]:
     """The answer's first statements, each with the reference sentences e5 puts nearest to it."""
     statements = [s for s in sentences(strip_code(answer)) if len(s) >= 4][:MAX_CLAIMS]
-    reference = [s for s in sentences(strip_code(question.plain_answer)) if len(s) >= 6]
+    # a code-only reference (E3's one-layer net) is checked against its lines of code
+    reference = [s for s in sentences(_reference_text(question)) if len(s) >= 6 and not s.startswith("```")]
     if not statements or not reference:
         return []
     near = _embed(embedder, statements, "query") @ _embed(embedder, reference, "passage").T
