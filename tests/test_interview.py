@@ -383,6 +383,9 @@ def test_a_correct_partial_answer_the_judge_doubts_is_lifted_when_its_statements
     agreeing = grade_answer(embedder, q, answer, chat_model=_judge(correct=-0.5, complete=0.0, claims=1.5))
     disputed = grade_answer(embedder, q, answer, chat_model=_judge(correct=-0.5, complete=0.0, claims=-0.5))
     assert agreeing.score > disputed.score and agreeing.covered and not agreeing.states_false
+    # correct as far as it goes: a low score, but not "far from the reference"
+    assert agreeing.score < 4 and agreeing.feedback.startswith("所说的与参考答案一致，但过于简略")
+    assert disputed.feedback.startswith("回答与参考答案差距较大")
     assert disputed.covered == [] and not disputed.states_false  # in doubt, but not shown to be false
 
 

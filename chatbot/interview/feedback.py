@@ -12,6 +12,7 @@ TEXT = {
         "good": "回答很好，与参考答案高度一致。",
         "fair": "回答基本正确，但还不够完整。",
         "weak": "回答与参考答案差距较大。",
+        "brief": "所说的与参考答案一致，但过于简略，漏掉了大部分要点。",
         "stats": "（覆盖参考答案要点 {n_cov}/{n}）",
         "missing": "可以补充的要点：",
         "all_covered": "参考答案的要点都已覆盖。",
@@ -29,6 +30,7 @@ TEXT = {
         "good": "Good answer: it closely matches the reference.",
         "fair": "Partly right, but incomplete.",
         "weak": "The answer is far from the reference.",
+        "brief": "What you say agrees with the reference, but it is brief and leaves out most key points.",
         "stats": " (key points of the reference covered: {n_cov}/{n})",
         "missing": "Key points to add (quoted from the Chinese reference):",
         "all_covered": "All key points of the reference are covered.",
@@ -49,11 +51,12 @@ TEXT = {
 
 def compose_feedback(score: float, points: list[str], covered: list[str], missing: list[str], wrong: str,
                      other_topic: bool, question: Question, language: str, graded_by: str, *,
-                     states_false: bool = False, invented: Sequence[str] = ()) -> str:
+                     states_false: bool = False, invented: Sequence[str] = (), agrees: bool = False) -> str:
     """What the candidate reads: a verdict, the points covered and missing, any wrong statement, where the
     reference is, and which grader decided — in the answer's language."""
     t = TEXT[language]
-    verdict = t["good"] if score >= 7.5 else t["fair"] if score >= 4 else t["weak"]
+    # `agrees`: every statement was checked against the reference and agrees with it (a correct one-liner)
+    verdict = t["good"] if score >= 7.5 else t["fair"] if score >= 4 else t["brief"] if agrees else t["weak"]
     lines = [verdict + t["stats"].format(n_cov=len(covered), n=len(points))]
     if other_topic:
         lines.append(t["other_topic"])

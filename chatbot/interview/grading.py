@@ -330,6 +330,7 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     graded_by: GradedBy = "embedding"
     wrong, other_topic, states_false, judged = "", False, False, None
     doubted = False  # what the answer says is in doubt: the embeddings' "covered" points are only shared words
+    agrees = False  # each statement was checked and agrees with the reference
     if chat_model is not None and points:
         try:
             verdict = judge(chat_model, question, points, answer)
@@ -358,6 +359,7 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
                         correctness = _scale(verdict.correct + weakest, *CHECKED_RANGE)
                         states_false = states_false or weakest < CLAIM_FALSE_BELOW
                         doubted = states_false or weakest < CLAIM_AGREE
+                        agrees = not doubted
                         if states_false:
                             wrong = claims[agree.index(weakest)].statement[:200]
             completeness = _scale(verdict.complete, *COMPLETE_RANGE)
@@ -370,6 +372,7 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     invented = invented_apis(answer)
     if invented:  # what it says rests on them
         states_false = doubted = True
+        agrees = False
         name = invented[0].removesuffix("()")
         wrong = next((s for s in sentences(strip_code(answer)) if name in s), wrong)[:200]
     if doubted:
@@ -377,6 +380,6 @@ def grade_answer(embedder, question: Question, user_answer: str, chat_model: Cha
     if states_false:
         score = min(score, WRONG_CAP)
     feedback = compose_feedback(score, points, covered, missing, wrong, other_topic, question, language, graded_by,
-                                states_false=states_false, invented=invented)
+                                states_false=states_false, invented=invented, agrees=agrees)
     return Grade(score, round(similarity, 4), round(coverage, 4), points, covered, missing, feedback, graded_by,
                  wrong, other_topic, time.perf_counter() - started, judged, states_false, invented)
