@@ -561,6 +561,18 @@ def test_the_interview_tab_asks_the_llm_judge_only_when_llm_grading_is_on(engine
     assert Config().llm_grading and not Config.from_env({"KBCHAT_LLM_GRADING": "0"}).llm_grading
 
 
+def test_the_interview_tab_shows_i_dont_know_as_no_answer(engine):
+    from chatbot.rag.engine import Engine
+    from chatbot.ui.interview import InterviewTab
+
+    model = _judge()
+    eng = Engine(engine.config, index=engine.index, chat_model=model)
+    session = start_interview(list(eng.index.questions.values()), None, 1)
+    session.items[0] = InterviewItem(eng.index.questions["Q73"])
+    view = InterviewTab(eng).answer("不知道", session)
+    assert "未作答 / no answer" in view.feedback and "0/10" in view.feedback and not model.asked
+
+
 def test_llm_grading_is_on_by_default_and_a_flag_turns_it_off():
     import argparse
 

@@ -34,7 +34,8 @@ def grade_markdown(grade: Grade, question: Question) -> str:
              f"### 得分 / score: **{grade.score:g}/10**  `{bar}`",
              f"<sub>要点覆盖 / coverage {grade.coverage:.0%}</sub>", ""]
     if grade.feedback:
-        label = "🤖 模型逐条评分 / graded by the model" if grade.llm_feedback else "📝 向量评分 / graded by embeddings"
+        label = {"llm": "🤖 模型逐条评分 / graded by the model", "embedding": "📝 向量评分 / graded by embeddings",
+                 "none": "— 未作答 / no answer"}[grade.graded_by]
         lines += [f"**{label}:**", "", safe_markdown(grade.feedback), ""]
     lines += ["<details><summary>参考答案 / reference answer</summary>", "",
               safe_markdown(report.reference_markdown(question)), "", "</details>"]
