@@ -280,7 +280,7 @@ def test_grade_fields_and_rule_based_feedback(graded, by_id):
                 assert 0.0 <= g.score <= 10.0 and g.score == round(g.score, 1)
                 assert 0.0 <= g.coverage <= 1.0 and -1.0 <= g.similarity <= 1.0
                 assert sorted(g.covered + g.missing) == sorted(g.key_points)
-                assert not g.llm_feedback and g.feedback
+                assert g.graded_by != "llm" and g.feedback
     partial = graded["Q73"]["partial"][0]
     assert partial.key_points == key_points(by_id["Q73"].answer)
     assert partial.missing and "可以补充的要点" in partial.feedback and partial.missing[0] in partial.feedback

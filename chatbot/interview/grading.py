@@ -148,10 +148,6 @@ class Grade:
     states_false: bool = False  # the judge found a false statement (quoted in `wrong` when it could be)
     invented: list[str] = field(default_factory=list)  # PyTorch names the answer uses that do not exist
 
-    @property
-    def llm_feedback(self) -> bool:
-        return self.graded_by == "llm"
-
     def to_json(self) -> dict:
         return {"score": self.score, "covered": self.covered, "missing": self.missing,
                 "wrong": [self.wrong] if self.wrong else [], "states_false": self.states_false,
