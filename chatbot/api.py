@@ -19,7 +19,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import re
 import threading
 import time
 import uuid
@@ -32,6 +31,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from chatbot.rag.answerer import Answerer
+from chatbot.rag.draft.markers import OPEN_MARKER
 from chatbot.rag.followup import Turn, resolve_query
 from chatbot.records import Answer, Delta, Final
 
@@ -44,8 +44,6 @@ MAX_MESSAGES = 200
 MAX_HISTORY_CHARS = 4000  # each earlier message is cut to this (the answerer only looks at the last turns)
 CONTENT_CHUNK = 64  # characters per content chunk of the checked answer
 MAX_CONCURRENT = 24  # answers in progress at once (each holds a worker thread); more get 429 and retry
-# a draft's tail that may still turn into a citation marker ("[Q7", "【E", "(Q") is held back
-_OPEN_MARKER = re.compile(r"[\[【(（][A-Za-z]?\d*$")
 
 
 class BadRequest(ValueError):
@@ -257,7 +255,7 @@ class ChatAPI:
 def _draft_piece(shown: str, text: str) -> tuple[str, str]:
     """What to send of the growing draft `text` after `shown`: its new tail (without a half-written citation
     marker); a draft that was rewritten (a retry) starts again after a blank line."""
-    stable = _OPEN_MARKER.sub("", text[-8:])
+    stable = OPEN_MARKER.sub("", text[-8:])
     stable = text[:len(text) - 8] + stable if len(text) > 8 else stable
     if stable.startswith(shown):
         return stable[len(shown):], stable

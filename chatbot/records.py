@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from chatbot.rag.draft.segments import Draft
 from indexer.records import Question
 
 Mode = Literal["llm", "extractive", "refused"]
@@ -64,6 +65,15 @@ class Answer:
     rejected_citations: list[str] = field(default_factory=list)
     model: str = ""
     repaired: list[str] = field(default_factory=list)  # degenerate-answer problems met on the way (see rag/degenerate)
+    draft: Draft | None = None  # the model's answer as the pipeline left it (None for extractive and refused ones)
+
+    def sentence_support(self) -> dict[str, int]:
+        """How many of the model's sentences a passage supports ("cited"), none does ("uncited"), or were too
+        short to check ("unchecked")."""
+        counts = {"cited": 0, "uncited": 0, "unchecked": 0}
+        for s in self.draft.sentences() if self.draft is not None else []:
+            counts[s.support] += 1
+        return counts
 
     def to_json(self) -> dict:
         return {
@@ -77,6 +87,7 @@ class Answer:
             "resolved_query": self.resolved_query,
             "rejected_citations": self.rejected_citations,
             "repaired": self.repaired,
+            "sentences": self.sentence_support(),
             "sources": [{"id": h.question.id, "title": h.question.title, "has_answer": h.question.has_answer,
                          "supplement": h.question.supplement, "score": round(h.score, 6)} for h in self.sources],
             # cited answers written for the product (kb/supplement_*.md) rather than taken from the documents

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 
-# A Markdown line that opens or closes a fenced code block; group 1 is the fence, group 2 the language.
-FENCE_LINE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+#.-]*)")
-# A ``` block inside generated text, closed or cut off at the end.
-FENCED_BLOCK = re.compile(r"(```.*?(?:```|$))", re.S)
+# A Markdown line that opens or closes a fenced code block (CommonMark: up to three spaces of indent); group 1 is
+# the fence, group 2 the language. The one fence grammar: the KB parser scans lines with it, and `fenced_spans`
+# finds blocks in any text with it, so what counts as code here is what the Markdown renderer shows as code.
+FENCE_LINE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[ \t]*([\w+#.-]*)")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 # After a Chinese or ASCII sentence end, or a newline.
@@ -27,9 +27,43 @@ def is_code_block(block: str) -> bool:
     return block.lstrip().startswith(("```", "~~~"))
 
 
+def fenced_spans(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, closed) of each fenced code block, from its opening line to the end of its closing line;
+    a block the text ends inside (an answer cut off by the length limit, or still streaming) runs to the end
+    with closed False. A closing fence is the opening's character, at least as long, alone on its line."""
+    spans: list[tuple[int, int, bool]] = []
+    pos, start, fence = 0, 0, ""
+    for line in text.splitlines(keepends=True):
+        m = FENCE_LINE.match(line)
+        if not fence and m:
+            start, fence = pos, m.group(1)
+        elif fence and m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not m.group(2) \
+                and not line[m.end():].strip():
+            spans.append((start, pos + len(line.rstrip("\n")), True))
+            fence = ""
+        pos += len(line)
+    if fence:
+        spans.append((start, len(text), False))
+    return spans
+
+
+def split_fenced(text: str) -> list[tuple[str, bool | None]]:
+    """`text` cut into pieces in order: (prose, None) and (code block, closed)."""
+    out: list[tuple[str, bool | None]] = []
+    pos = 0
+    for start, end, closed in fenced_spans(text):
+        if start > pos:
+            out.append((text[pos:start], None))
+        out.append((text[start:end], closed))
+        pos = end
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
+
+
 def strip_code(text: str, replacement: str = " ") -> str:
     """`text` with its fenced blocks (an unclosed one included) replaced."""
-    return FENCED_BLOCK.sub(replacement, text)
+    return "".join(replacement if closed is not None else piece for piece, closed in split_fenced(text))
 
 
 def sentences(text: str) -> list[str]:

@@ -8,10 +8,12 @@ import re
 import pytest
 
 from chatbot.rag.answerer import Answerer
-from chatbot.rag.citations import strip_markers
+from chatbot.rag.draft.render import render
+from chatbot.rag.draft.segments import parse
+from chatbot.rag.draft.stages.notes import TEXT as NOTES
 from chatbot.rag.degenerate import diagnose, title_texts
 from chatbot.rag.engine import Engine
-from chatbot.rag.kbcode import MODEL_CODE_NOTE, MOSTLY_CODE, asks_for_code, code_share, select_code
+from chatbot.rag.kbcode import MOSTLY_CODE, asks_for_code, code_share, select_code
 from chatbot.rag.named_apis import named_apis
 from chatbot.rag.prompts import CODE_CUE
 from indexer.index.keyword import distinctive_words
@@ -235,7 +237,7 @@ def test_a_reply_that_is_mostly_cut_off_code_is_retried(engine):
 def test_model_code_without_kb_code_is_marked_as_not_from_the_kb(engine):
     reply = (GOOD_EN + "\n\n```python\nloss = loss / accumulation_steps\nloss.backward()\n```")
     a, _ = answer_with(engine, [[reply]], "What is gradient accumulation and why would I use it?")
-    assert MODEL_CODE_NOTE["en"] in a.text and "loss = loss / accumulation_steps" in a.text
+    assert NOTES["en"]["model_code"] in a.text and "loss = loss / accumulation_steps" in a.text
 
 
 def test_the_block_using_the_name_the_question_spells_wins_a_tie(engine):
@@ -312,4 +314,5 @@ def test_code_requests_are_recognised(question, wanted):
     ("Both [Q73, E5] agree.", "Both agree.", ["Q73", "E5"]),
 ])
 def test_markers_are_stripped_from_prose_only(text, clean, ids):
-    assert strip_markers(text) == (clean, ids)
+    draft = parse(text)
+    assert (render(draft), draft.proposed) == (clean, ids)

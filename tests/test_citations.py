@@ -1,18 +1,49 @@
 """Citations are attached and verified by code; the model's own markers are never trusted."""
+from dataclasses import dataclass
+
 import pytest
 
-from chatbot.rag.citations import CitationChecker, strip_markers
+from chatbot.rag.citations import CitationChecker
+from chatbot.rag.draft.context import AnswerContext
+from chatbot.rag.draft.markers import strip_model_markers
+from chatbot.rag.draft.render import render
+from chatbot.rag.draft.segments import parse
+from chatbot.rag.draft.stages.cite import Cite
 
 Q73_SENTENCE = "梯度累积将训练数据分成多个小批量，只有在累积了一定数量的小批量之后，才会进行一次真正的权重更新。"
 
 
+@dataclass
+class Cited:
+    text: str
+    citations: list[str]
+    rejected: list[str]
+    uncited_sentences: int
+
+
+class CitingChecker:
+    """The checker as the pipeline's citation stage uses it, on one model reply."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.checker = CitationChecker(engine.index)
+
+    def cite(self, text: str, retrieved: list[str]) -> Cited:
+        questions = [self.engine.index.questions[q] for q in retrieved[:2]]
+        draft = parse(text)
+        Cite().apply(draft, AnswerContext("", "zh", questions, retrieved, checker=self.checker))
+        cited = Cite.citations(draft)
+        return Cited(render(draft), cited, sorted({p for p in draft.proposed if p not in cited}),
+                     sum(s.support == "uncited" for s in draft.sentences()))
+
+
 @pytest.fixture(scope="module")
 def checker(engine):
-    return CitationChecker(engine.index)
+    return CitingChecker(engine)
 
 
 def test_strip_markers_removes_every_bracket_style_and_reports_ids():
-    text, ids = strip_markers("甲 [Q73]。乙【E5】。丙 (Q1)。丁 [3]。戊 [Q7, Q8]。")
+    text, ids = strip_model_markers("甲 [Q73]。乙【E5】。丙 (Q1)。丁 [3]。戊 [Q7, Q8]。")
     assert "[" not in text and "【" not in text and "(Q1)" not in text
     assert ids == ["Q73", "E5", "Q1", "Q7", "Q8"]
 

@@ -136,17 +136,17 @@ def citation_candidates(engine, rows: list[dict]) -> list[dict]:
     """Sentence-passage pairs from the real answers of an eval-facts run, for labelling into
     eval/citation_pairs.jsonl: every pair the checker accepts, and for each sentence it leaves uncited, its
     best-scoring retrieved passage (so recall can be measured too). `supported` is left for a reader."""
-    from chatbot.rag.citations import CitationChecker, split_segments, strip_markers
+    from chatbot.rag.citations import CitationChecker
+    from chatbot.rag.draft.segments import parse
 
     checker = CitationChecker(engine.index)
     out: list[dict] = []
     for row in rows:
         if row["mode"] != "llm" or not row.get("sources"):
             continue
-        clean, _ = strip_markers(row["answer"])
         # the model's prose only: not the notes, code intros and title-only lines the app adds around it
-        clean = "\n".join(line for line in clean.split("\n") if not line.lstrip().startswith(_APP_LINES))
-        sentences = [s.strip() for kind, s in split_segments(clean) if kind == "sentence" and len(s.strip()) >= 8]
+        clean = "\n".join(line for line in row["answer"].split("\n") if not line.lstrip().startswith(_APP_LINES))
+        sentences = [s.text for s in parse(clean).sentences() if len(s.text) >= 8]
         scores = checker.support(sentences, row["sources"])
         for sentence, row_scores in zip(sentences, scores):
             accepted = [j for j, v in enumerate(row_scores) if v >= 0]

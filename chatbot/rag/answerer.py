@@ -4,14 +4,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from chatbot.llm.base import ChatModel, ModelUnavailable
-from chatbot.rag.citations import CitationChecker, strip_markers
-from chatbot.rag.degenerate import RETRY_HINT, Diagnosis, diagnose, drop_cut_code, drop_prompt_echo, title_texts
+from chatbot.rag.citations import CitationChecker
+from chatbot.rag.degenerate import RETRY_HINT, title_texts
+from chatbot.rag.draft import pipeline
+from chatbot.rag.draft.context import AnswerContext
+from chatbot.rag.draft.render import note_block, render
+from chatbot.rag.draft.segments import Draft, Gap, Note, parse
+from chatbot.rag.draft.stages.base import Degenerate
+from chatbot.rag.draft.stages.cite import Cite
 from chatbot.rag.engine import with_fix_hint
 from chatbot.rag.extractive import answered_passages, extractive_answer
 from chatbot.rag.followup import Turn, bounded, resolve_query
-from chatbot.rag.kbcode import append_kb_code, mark_model_code, select_code, without_model_code
+from chatbot.rag.kbcode import select_code
 from chatbot.rag.language import detect_language
 from chatbot.rag.prompts import build_messages
 from chatbot.rag.relevance import MARGIN, RelevanceGate
@@ -34,26 +41,18 @@ class Unusable(Exception):
 TEXT = {
     "zh": {
         "refusal": "抱歉，知识库（PyTorch 面试题）没有涉及这个问题，我无法据此回答。",
-        "title_only": "知识库只列出了问题 {qid}（{title}），没有书面答案。以下内容参考了相关条目。",
-        "uncited": "\n\n> 注：没有 [Q…]/[E…] 引用标记的句子不是出自知识库，请自行核实。",
-        "fallback": "（未使用语言模型：{why}）\n\n",
+        "fallback": "（未使用语言模型：{why}）",
         "retrying": "⏳ 回答不理想，正在重新生成… ",
-        "truncated": "（问题太长（{total} 个字符），只使用了前 {n} 个字符。）\n\n",
+        "truncated": "（问题太长（{total} 个字符），只使用了前 {n} 个字符。）",
         "unusable": "模型两次给出的回答都不可用（{problems}），改为直接摘录知识库",
-        "code_cut": "\n\n（模型写的示例代码超出了长度限制，被截断的部分已省略。）",
     },
     "en": {
         "refusal": "Sorry, the knowledge base (PyTorch interview questions) does not cover this, "
                    "so I cannot answer it from there.",
-        "title_only": "The knowledge base lists question {qid} ({title}) without a written answer. "
-                      "What follows draws on related entries.",
-        "uncited": "\n\n> Note: sentences without a [Q…]/[E…] citation do not come from the knowledge base; "
-                   "please verify them.",
-        "fallback": "(No language model used: {why})\n\n",
+        "fallback": "(No language model used: {why})",
         "retrying": "⏳ That answer was not usable; writing it again… ",
-        "truncated": "(The question was too long ({total} characters); only its first {n} were used.)\n\n",
+        "truncated": "(The question was too long ({total} characters); only its first {n} were used.)",
         "unusable": "the model's answer was unusable twice ({problems}), so these are the knowledge base's own words",
-        "code_cut": "\n\n(The model's code example ran past the length limit; the cut-off part was left out.)",
     },
 }
 
@@ -84,8 +83,9 @@ class Answerer:
         started = time.perf_counter() if started is None else started
         text = TEXT[prepared.language]
         if prepared.refused:
-            yield Delta(text["refusal"])
-            yield Final(self._finish(prepared, text["refusal"], [], "refused", started, started))
+            refusal = Draft([Note("refusal", text["refusal"])])
+            yield Delta(render(refusal))
+            yield Final(self._finish(prepared, refusal, [], "refused", started, started))
             return
         model = self.engine.chat_model() if use_llm else None
         why = self.engine.llm_error if use_llm else "--no-llm"
@@ -104,29 +104,28 @@ class Answerer:
                 log.warning("generation failed, answering extractively: %s", exc)
                 why = with_fix_hint(f"generation failed: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}")
         body, cited = extractive_answer(prepared.resolved_query, prepared.hits, prepared.language)
-        answer_text = text["fallback"].format(why=why) + body
-        yield Delta(answer_text)
-        answer = self._finish(prepared, answer_text, cited, "extractive", started, time.perf_counter())
+        extract = Draft([Note("fallback", text["fallback"].format(why=why)), *note_block("extract", body)])
+        yield Delta(render(extract))
+        answer = self._finish(prepared, extract, cited, "extractive", started, time.perf_counter())
         answer.repaired = problems
         yield Final(answer)
 
     def _generate(self, prepared: Prepared, history: Sequence[Turn], model: ChatModel,
                   started: float) -> Iterator[Event]:
-        """Streams the model's answer; a degenerate one is retried once with a corrected prompt, then given
-        up on (`Unusable`), so the caller answers extractively."""
+        """Streams the model's answer through the pipeline (`chatbot/rag/draft/pipeline.py`); a degenerate one is
+        retried once with a corrected prompt, then given up on (`Unusable`), so the caller answers extractively."""
         lang = prepared.language
-        text = TEXT[lang]
         passages = [h.question for h in answered_passages(prepared.hits, LLM_PASSAGES)]
-        if prepared.title_only_id:
-            passages = [prepared.hits[0].question] + passages
+        title_only = prepared.hits[0].question if prepared.title_only_id else None
+        if title_only is not None:
+            passages = [title_only] + passages
         code = select_code(prepared.question, [q for q in passages if q.has_answer], self.engine.index.keyword)
-        kb_code = "\n".join(c.block.code for c in code)
+        ctx = AnswerContext(prepared.question, lang, passages, [h.question.id for h in prepared.hits], code,
+                            self.titles, self.checker, title_only=title_only)
+        streaming = replace(ctx, streaming=True)
         turns = [(t.question, t.answer) for t in bounded(list(history), self.engine.config.history_turns)]
-        prefix = ""
-        if prepared.title_only_id:
-            top = prepared.hits[0].question
-            prefix = text["title_only"].format(qid=top.id, title=top.title) + f" [{top.id}]\n\n"
-            yield Delta(prefix)
+        if title_only is not None:
+            yield Delta(render(pipeline.run(Draft([]), streaming)))
         problems: list[str] = []
         first: float | None = None
         retry_hint = ""
@@ -137,46 +136,35 @@ class Answerer:
             for piece in model.stream_chat(messages, max_new_tokens=self.engine.config.max_new_tokens):
                 first = first or time.perf_counter()
                 raw += piece
-                yield Delta(prefix + strip_markers(raw)[0])
-            uncut = drop_prompt_echo(raw)
-            body, cut = drop_cut_code(uncut)
-            if code:  # the KB's code replaces any the model wrote (also a block the length limit cut off, whose
-                # announcement was left claiming the KB's block); what is judged is the prose the user reads
-                body = without_model_code(uncut, kb_code)
-            diagnosis = diagnose(body, prepared.question, lang, passages, self.titles)
-            if cut and diagnosis is not None and diagnosis.problem in ("too_short", "echo"):
-                diagnosis = Diagnosis("cut_in_code", "little more than a code block the length limit cut off")
-            if diagnosis is None:
+                yield Delta(pipeline.preview(raw, streaming))
+            try:
+                draft = pipeline.run(parse(raw), ctx)
                 break
-            problems.append(diagnosis.problem)
-            log.info("degenerate answer (%s: %s), attempt %d", diagnosis.problem, diagnosis.detail, attempt + 1)
-            retry_hint = RETRY_HINT[lang][diagnosis.problem]
-            yield Delta(prefix + text["retrying"])
+            except Degenerate as exc:
+                problems.append(exc.diagnosis.problem)
+                log.info("degenerate answer (%s), attempt %d", exc, attempt + 1)
+                retry_hint = RETRY_HINT[lang][exc.diagnosis.problem]
+                retrying = pipeline.run(Draft([Note("retrying", TEXT[lang]["retrying"])]), streaming)
+                yield Delta(render(retrying))
         else:
             raise Unusable(problems)
-        retrieved = [h.question.id for h in prepared.hits]
-        cited = self.checker.cite(body, retrieved, seen=[q.id for q in passages])
-        final = prefix + mark_model_code(cited.text, lang)
-        if code:
-            final = append_kb_code(final, code, lang)
-        elif cut:
-            final += text["code_cut"]
-        if cited.uncited_sentences:
-            final += text["uncited"]
-        citations = list(dict.fromkeys(([prepared.title_only_id] if prepared.title_only_id else []) + cited.citations
+        cited = Cite.citations(draft)
+        citations = list(dict.fromkeys(([prepared.title_only_id] if prepared.title_only_id else []) + cited
                                        + [c.question.id for c in code]))
-        answer = self._finish(prepared, final, citations, "llm", started, first or time.perf_counter())
-        answer.rejected_citations = cited.rejected
-        answer.model = getattr(model, "name", "")
+        answer = self._finish(prepared, draft, citations, "llm", started, first or time.perf_counter())
+        answer.rejected_citations = sorted({p for p in draft.proposed if p not in cited})
+        answer.model = model.name
         answer.repaired = problems
+        answer.draft = draft
         yield Final(answer)
 
-    def _finish(self, prepared: Prepared, text: str, citations: list[str], mode: Mode,
+    def _finish(self, prepared: Prepared, draft: Draft, citations: list[str], mode: Mode,
                 started: float, first: float) -> Answer:
         now = time.perf_counter()
         if prepared.truncated_from:
-            text = TEXT[prepared.language]["truncated"].format(n=MAX_QUESTION_CHARS, total=prepared.truncated_from) + text
-        return Answer(prepared.question, prepared.resolved_query, prepared.language, text, citations,
+            cut = TEXT[prepared.language]["truncated"].format(n=MAX_QUESTION_CHARS, total=prepared.truncated_from)
+            draft.segments[:0] = [Note("truncated", cut), Gap("\n\n")]
+        return Answer(prepared.question, prepared.resolved_query, prepared.language, render(draft), citations,
                       prepared.refused, prepared.hits, mode, prepared.retrieval_ms,
                       (first - started) * 1000 + prepared.retrieval_ms, (now - started) * 1000 + prepared.retrieval_ms)
 

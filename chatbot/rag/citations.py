@@ -1,34 +1,16 @@
-"""Citations are attached and checked by code, never trusted from the model's text.
-
-The model's own bracketed markers are stripped; each prose sentence is then checked against the sentences
-of every retrieved question and cited with the question that supports it best: one passage sentence must
-hold (nearly) all its words, or, for an English sentence on a Chinese passage, be (nearly) its translation;
-and every API the sentence names must occur in the passage. A marker the model wrote survives only if its
-id was retrieved and really supports the sentence.
+"""Whether a passage supports a sentence of an answer: one passage sentence must hold (nearly) all its words,
+or, for an English sentence on a Chinese passage, be (nearly) its translation; and every API the sentence names
+must occur in the passage. The citation stage (`chatbot/rag/draft/stages/cite.py`) cites by these scores, so a
+marker the model wrote counts only when its passage really supports the sentence.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from indexer.index.keyword import tokenize
-from indexer.text import CJK, CODE_IDENTIFIER, FENCED_BLOCK, sentences, strip_code
-
-# The markers models really write: `[Q73]`, `[Q73, E5]`, `【E5】`, `(Q73)`, `[来源: Q73]`, and bare numbers `[73]`.
-# Only in prose, never inside code (`nn.Linear(10, 1)`, `x[0]`), and a bare number only where it cannot be
-# an index (`a[1]`): not right after a word character or a closing bracket.
-_ID_ITEM = r"(?:[A-Z]{1,3}\s?\d{1,4})"
-_LEAD = r"(?:(?:来源|source|sources|参考|ref)\s*[:：]?\s*)?"
-_MARKER = re.compile(
-    rf"\s?[\[【]\s*{_LEAD}{_ID_ITEM}(?:\s*[,，、;]\s*(?:{_ID_ITEM}|\d{{1,3}}))*\s*[\]】]"
-    rf"|\s?(?<![\w\])])[\[【]\s*{_LEAD}\d{{1,3}}(?:\s*[,，、;]\s*(?:{_ID_ITEM}|\d{{1,3}}))*\s*[\]】]"
-    rf"|\s?[(（]\s*{_LEAD}{_ID_ITEM}(?:\s*[,，、;]\s*{_ID_ITEM})*\s*[)）]",  # (Q73): ids only, never (10, 1)
-    re.I,
-)
-_INLINE_CODE = re.compile(r"(`[^`\n]+`)")
-_ID_IN_MARKER = re.compile(r"([A-Z]{1,3})\s?(\d{1,4})", re.I)
+from indexer.text import CJK, CODE_IDENTIFIER, sentences, strip_code
 
 # Topical closeness is not support. Over 110 labelled sentence-passage pairs from real 0.5B answers
 # (eval/citation_pairs.jsonl) the embedding test alone accepted 71% supported pairs: copied sentences with
@@ -58,49 +40,6 @@ def unsupported_terms(sentence: str, passage_words: set[str]) -> list[str]:
         if last and last not in passage_words:
             missing.append(ident)
     return missing
-
-
-@dataclass
-class CitedAnswer:
-    text: str
-    citations: list[str]
-    rejected: list[str] = field(default_factory=list)  # ids the model wrote that failed the check
-    uncited_sentences: int = 0
-
-
-def strip_markers(text: str) -> tuple[str, list[str]]:
-    """Removes citation markers from prose (code blocks and inline code stay as written); returns the
-    clean text and the ids the markers named."""
-    ids: list[str] = []
-    out: list[str] = []
-    for block in FENCED_BLOCK.split(text):
-        if block.startswith("```"):
-            out.append(block)
-            continue
-        for part in _INLINE_CODE.split(block):
-            if part.startswith("`") and part.endswith("`") and len(part) > 1:
-                out.append(part)
-                continue
-            for m in _MARKER.finditer(part):
-                ids.extend(f"{a.upper()}{int(b)}" for a, b in _ID_IN_MARKER.findall(m.group(0)))
-            out.append(_MARKER.sub("", part))
-    return "".join(out), ids
-
-
-def split_segments(text: str) -> list[tuple[str, str]]:
-    """[(kind, text)] with kind "code" for fenced blocks, "sentence" for prose pieces, "sep" for whitespace."""
-    out: list[tuple[str, str]] = []
-    for part in FENCED_BLOCK.split(text):
-        if not part:
-            continue
-        if part.startswith("```"):
-            out.append(("code", part))
-            continue
-        for piece in re.split(r"((?<=[。！？!?；;])|(?<=\.)(?=\s)|\n)", part):
-            if piece is None or piece == "":
-                continue
-            out.append(("sentence" if piece.strip() else "sep", piece))
-    return out
 
 
 def passage_sentences(text: str) -> list[str]:
@@ -181,45 +120,9 @@ class CitationChecker:
             words = self._words[qid] = set(_WORD.findall(f"{q.title}\n{q.plain_answer}".lower()))
         return words
 
-    def cite(self, text: str, retrieved: list[str], *, seen: list[str] | None = None,
-             min_chars: int = 8) -> CitedAnswer:
-        clean, proposed = strip_markers(text)
-        segments = split_segments(clean)
-        prose_idx = [i for i, (kind, s) in enumerate(segments) if kind == "sentence" and len(s.strip()) >= min_chars]
-        code_idx = [i for i, (kind, _) in enumerate(segments) if kind == "code"]
-        scores = self.support([segments[i][1].strip() for i in prose_idx], retrieved, seen=seen)
-        attached: dict[int, str] = {}
-        for row, i in enumerate(prose_idx):
-            if len(retrieved) and scores[row].max() >= 0:
-                attached[i] = retrieved[int(scores[row].argmax())]
-        for i in code_idx:
-            qid = self._code_source(segments[i][1], retrieved)
-            if qid:
-                attached[i] = qid
-        out, uncited = [], 0
-        for i, (kind, s) in enumerate(segments):
-            if i in attached and not self._same_as_next(i, attached, segments):
-                s = s.rstrip() + (f"\n[{attached[i]}]" if kind == "code" else f" [{attached[i]}]")
-                if kind == "sentence" and segments[i][1] != segments[i][1].rstrip():
-                    s += segments[i][1][len(segments[i][1].rstrip()):]
-            elif kind == "sentence" and i in prose_idx and i not in attached:
-                uncited += 1
-            out.append(s)
-        cited = list(dict.fromkeys(attached[i] for i in sorted(attached)))
-        rejected = sorted({p for p in proposed if p not in cited})
-        return CitedAnswer("".join(out).strip(), cited, rejected, uncited)
-
-    @staticmethod
-    def _same_as_next(i: int, attached: dict[int, str], segments) -> bool:
-        """One marker per run: a sentence followed by one citing the same id stays bare (the marker
-        goes on the last sentence of the run), so an answer drawn from one passage is not peppered."""
-        j = i + 1
-        while j < len(segments) and segments[j][0] == "sep":
-            j += 1
-        return j < len(segments) and segments[j][0] != "sep" and attached.get(j) == attached[i]
-
-    def _code_source(self, code: str, retrieved: list[str]) -> str | None:
-        lines = {ln.strip() for ln in code.strip("`").split("\n") if len(ln.strip()) > 6}
+    def code_source(self, code: str, retrieved: list[str]) -> str | None:
+        """The retrieved entry whose code holds at least half of `code`'s lines (the model repeating it)."""
+        lines = {ln.strip() for ln in code.split("\n") if len(ln.strip()) > 6}
         best, best_share = None, 0.0
         for qid in retrieved:
             theirs = {ln.strip() for b in self.index.questions[qid].code_blocks for ln in b.code.split("\n")}

@@ -1,7 +1,8 @@
 """Detects answers no user should read: echoes of a title or the question, the passage copied in the other
 language, repetition loops, output cut inside a code fence, knowledge-base titles pasted into the answer,
-and prose too short to answer anything. Decided by code on the model's raw text; the answerer then
-retries once with a corrected prompt, then falls back to the extractive answer."""
+and prose too short to answer anything. Decided by code on the text the user would read (the pipeline's
+`Diagnose` stage); the answerer then retries once with a corrected prompt, then falls back to the extractive
+answer."""
 from __future__ import annotations
 
 import re
@@ -10,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from chatbot.rag.draft.markers import MODEL_MARKER
 from chatbot.rag.language import answer_language_ok
-from chatbot.rag.prompts import CODE_CUE, LANGUAGE_CUE
 from indexer.records import Question
-from indexer.text import CJK, FENCED_BLOCK, sentences
+from indexer.text import CJK, fenced_spans, sentences, strip_code
 
 Problem = Literal["echo", "wrong_language", "repetition", "cut_in_code", "pasted_title", "too_short"]
 
@@ -27,7 +28,6 @@ REPEAT_SPAN = 24  # characters of a repeated run
 REPEAT_TIMES = 3
 LOOP_SHARE = 0.2
 
-_MARKER = re.compile(r"\s*[\[【][A-Z]{0,3}\d{1,4}(?:\s*[,，、]\s*[A-Z]{0,3}\d{1,4})*[\]】]")
 _NOISE = re.compile(r"[\s\W_]+", re.U)
 
 
@@ -38,7 +38,7 @@ class Diagnosis:
 
 
 def _norm(text: str) -> str:
-    return _NOISE.sub("", _MARKER.sub("", text)).lower()
+    return _NOISE.sub("", MODEL_MARKER.sub("", text)).lower()
 
 
 def _bigrams(text: str) -> set[str]:
@@ -54,7 +54,7 @@ def similarity(a: str, b: str) -> float:
 
 def prose_of(text: str) -> str:
     """The answer without code blocks, inline code and citation markers."""
-    return _MARKER.sub("", re.sub(r"`[^`\n]*`", " ", FENCED_BLOCK.sub(" ", text))).strip()
+    return MODEL_MARKER.sub("", re.sub(r"`[^`\n]*`", " ", strip_code(text))).strip()
 
 
 def _too_short(prose: str, language: str) -> bool:
@@ -88,33 +88,10 @@ def _repetition(text: str) -> str | None:
     return counts.most_common(1)[0][0]
 
 
-_CUES = tuple(c.strip() for c in (*LANGUAGE_CUE.values(), CODE_CUE))
-
-
-def drop_prompt_echo(raw: str) -> str:
-    """The answer without lines that repeat the prompt's own cues. The 1.5B model once ended an eval()-vs-
-    no_grad() answer with "What is Dropout? (Answer in English.) [code attached]": a question of its own, in the
-    shape of the user turn. Outside code only."""
-    out = []
-    for part in FENCED_BLOCK.split(raw):
-        if not part.startswith("```"):
-            part = "\n".join(line for line in part.split("\n") if not any(c in line for c in _CUES))
-        out.append(part)
-    return "".join(out).strip()
-
-
-def drop_cut_code(raw: str) -> tuple[str, bool]:
-    """The answer without a code block the length limit cut off (half a program misleads more than none),
-    and whether there was one. The 1.5B model often writes a long example after a complete explanation."""
-    if raw.count("```") % 2 == 0:
-        return raw, False
-    return raw[:raw.rfind("```")].rstrip(), True
-
-
 def diagnose(raw: str, question: str, language: str, passages: list[Question],
              titles: list[str]) -> Diagnosis | None:
     """The first problem found in the model's raw answer, or None for an answer worth showing."""
-    if raw.count("```") % 2:
+    if any(not closed for _, _, closed in fenced_spans(raw)):
         return Diagnosis("cut_in_code", "the answer stops inside a code block")
     if (run := _repetition(raw)) is not None:
         return Diagnosis("repetition", f"repeats {run!r}")

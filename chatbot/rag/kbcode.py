@@ -1,6 +1,6 @@
-"""The knowledge base's own code, verbatim: when the answer should show code and the retrieved passages have
-some, the answer carries those blocks exactly as stored, under a line that cites them; the model writes
-only the prose around them (a model rewriting code lost its arguments: `nn.Linear(10, 1)` became
+"""Which of the knowledge base's code blocks an answer shows, verbatim: when the answer should show code and the
+retrieved passages have some, the answer carries those blocks exactly as stored, under a line that cites them
+(`chatbot/rag/draft/stages/notes.py`); the model writes only the prose around them (a model rewriting code lost its arguments: `nn.Linear(10, 1)` became
 `nn.Linear`)."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from chatbot.rag.named_apis import GENERIC_NAMES, NAME, entry_names, named_apis, uses_any
 from indexer.index.keyword import distinctive_words, tokenize
 from indexer.records import CodeBlock, Question
-from indexer.text import CJK, FENCED_BLOCK, SENTENCE_BREAK, identifier_names
+from indexer.text import CJK, identifier_names
 
 # The question asks how to do something, for an example or for code.
 _CODE_REQUEST = re.compile(
@@ -90,72 +90,6 @@ def select_code(question: str, passages: list[Question], vocabulary: Container[s
     return chosen[:MAX_BLOCKS]
 
 
-INTRO = {
-    "zh": "知识库 [{qid}] 中的代码（原样引用）：",
-    "en": "Code from the knowledge base [{qid}] (quoted verbatim):",
-}
-MODEL_CODE_NOTE = {
-    "zh": "> 注：以下代码由模型编写，并非出自知识库，请自行验证。",
-    "en": "> Note: the code below was written by the model, not taken from the knowledge base; please verify it.",
-}
-
-
-def append_kb_code(text: str, code: list[KBCode], language: str) -> str:
-    parts = [text.rstrip()]
-    for c in code:
-        parts.append(INTRO[language].format(qid=c.question.id) + "\n\n" + c.markdown())
-    return "\n\n".join(parts)
-
-
-def mark_model_code(text: str, language: str) -> str:
-    """Puts the "written by the model" note above each code block that carries no citation (the citation
-    checker cites a block only when it matches knowledge-base code)."""
-    out: list[str] = []
-    pos = 0
-    for m in FENCED_BLOCK.finditer(text):
-        after = text[m.end():m.end() + 12]
-        out.append(text[pos:m.start()])
-        if not re.match(r"\s*\[[A-Z]{1,3}\d{1,4}\]", after):
-            out.append(MODEL_CODE_NOTE[language] + "\n\n")
-        out.append(m.group(0))
-        pos = m.end()
-    out.append(text[pos:])
-    return "".join(out)
-
-
-# blank lines a removed block leaves, also the indented ones of a block inside a list item
-_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-_CODE_INTRO = re.compile(r"[^\n]*[:：][ \t]*\n+(?=```)")  # a line ending in a colon right before a code block
-# a list item left with nothing but its marker: "1. Import the libraries:" announced a block, and both went
-_BARE_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*+])[ \t]*$", re.M)
-# a paragraph right after a block that opens by pointing back at it: it describes the model's removed code, not
-# the KB's: f01's "在这个例子中，我们……加载了MNIST数据集" above Q44's code, which has no MNIST; "这样，模型的
-# 第5层就不会被训练" after a removed `model.layer5` loop
-_DESCRIBES_BLOCK = re.compile(
-    r"\n*[ \t]*(?:(?:在|通过)?(?:这个|这段|这些|上面的?|以上|上述|该|此)(?:例子|示例|代码|代码示例|实现|程序)"
-    r"|(?:in|with) (?:this|the above|the|these) (?:example|code|snippet|implementation|program)s?\b"
-    r"|(?:this|the above|the) (?:example|code|snippet|implementation|program) (?:above )?\w+"
-    r"|这样[，,]|这样一来|(?:this|that) way,|(?:here|above),? we\b)[^\n]*(?:\n(?![ \t]*\n)[^\n]*)*",
-    re.I,
-)
-
-
-# the heading the model put between its code and the explanation: with the code gone, the one-layer-net
-# answer opened with a bare "解释："
-_LEADING_LABEL = re.compile(r"\A[ \t#*]*(?:代码)?(?:解释|说明|解析|explanation|code explanation)[ \t*]*[：:][ \t*]*\n+", re.I)
-
-
-def without_code_intros(text: str) -> str:
-    """Removes the clause that announces a code block ("可以这样做：", "For example:"): from the last sentence
-    end of its line, never the whole line. A one-line paragraph that ended in "…可以这样做：" once lost all its
-    sentences, and the answer opened mid-thought. (A period inside a name, `model.layer5`, is no sentence end.)"""
-    def keep(m: re.Match) -> str:
-        line = m.group(0).rstrip()
-        ends = [b.end() for b in SENTENCE_BREAK.finditer(line) if 0 < b.end() < len(line)]
-        return line[:ends[-1]] if ends else ""
-    return _CODE_INTRO.sub(keep, text)
-
-
 _BACKTICKED = re.compile(r"`([^`\n]+)`")
 
 
@@ -172,21 +106,3 @@ def describes(paragraph: str, code: str) -> bool:
     names = _names_in(paragraph)
     words = {w.lower() for w in NAME.findall(code)}
     return bool(names) and all(any(w.startswith(n) for w in words) for n in names)
-
-
-def without_model_code(text: str, kb_code: str = "") -> str:
-    """The model's prose without its code: each block goes with the clause announcing it, and the gap is
-    closed. The paragraph right after a block that describes it stays only when it fits `kb_code`, the code
-    shown instead: the model often writes code like the passage's and then explains it well ("This code
-    sets the model to evaluation mode by calling `model.eval()` …"); dropping those left four code answers
-    with no prose at all."""
-    text = without_code_intros(text)
-    out: list[str] = []
-    pos = 0
-    for m in FENCED_BLOCK.finditer(text):
-        out.append(text[pos:m.start()])
-        after = _DESCRIBES_BLOCK.match(text, m.end())
-        pos = after.end() if after and not describes(after.group(0), kb_code) else m.end()
-    out.append(text[pos:])
-    prose = _BLANK_RUN.sub("\n\n", _BARE_ITEM.sub("", "".join(out))).strip()
-    return _LEADING_LABEL.sub("", prose) if len(out) > 1 else prose

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from chatbot.rag.draft.markers import CITATION
 from indexer.text import CJK, strip_code
 
 _LATIN = re.compile(r"[A-Za-z]")
@@ -21,7 +22,7 @@ def detect_language(text: str) -> str:
 def answer_language_ok(answer: str, language: str) -> bool:
     """True when the prose (code blocks removed) is mostly in `language`."""
     prose = strip_code(answer)
-    prose = re.sub(r"`[^`]*`|\[[A-Z]\d+\]", " ", prose)
+    prose = CITATION.sub(" ", re.sub(r"`[^`]*`", " ", prose))
     if not prose.strip():
         return True
     cjk = len(CJK.findall(prose))

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from chatbot.rag.draft.markers import CITATION, ids_in
 from chatbot.records import Hit
 from indexer.records import Question
-from indexer.text import strip_code
+from indexer.text import split_fenced, strip_code
 
-# A fenced block (``` or ~~~, possibly unterminated while an answer streams) or an inline code span.
-_CODE = re.compile(r"(^[ \t]{0,3}(```|~~~).*?(?:^[ \t]{0,3}\2[^\n]*$|\Z)|(`+)[^`\n][^\n]*?\3)", re.S | re.M)
+# An inline code span (fenced blocks, also one still streaming, are found by `indexer.text.split_fenced`).
+_CODE_SPAN = re.compile(r"((`+)[^`\n][^\n]*?\2)")
 _LINK_OPEN = re.compile(r"\]\s*\(")  # [text](url) / ![alt](src)
 _LINK_DEF = re.compile(r"^(\s{0,3}\[[^\]\n]*\])\s*:", re.M)  # [ref]: url
-# Citation markers the answerer writes: [Q73], [E5], [Q73, E5], 【Q73】.
-_CITATION = re.compile(r"[\[【]\s*((?:[A-Z]{1,3}\d{1,4})(?:\s*[,，、;]\s*[A-Z]{1,3}\d{1,4})*)\s*[\]】]")
-_ID = re.compile(r"[A-Z]{1,3}\d{1,4}")
 
 TITLE_ONLY_BADGE = "仅题目 / title only"
 SUPPLEMENT_BADGE = "补充答案 / written for this product"
@@ -41,17 +39,22 @@ def _escape_prose(text: str) -> str:
     return _LINK_OPEN.sub("]\\(", text)
 
 
+def _outside_code(text: str, change: Callable[[str], str]) -> str:
+    """`text` with `change` applied to everything but fenced blocks and inline code spans."""
+    out = []
+    for piece, closed in split_fenced(text):
+        if closed is not None:
+            out.append(piece)
+            continue
+        for n, part in enumerate(_CODE_SPAN.split(piece)):
+            # split() yields [prose, span, backticks, prose, span, backticks, ...]
+            out.append(part if n % 3 == 1 else "" if n % 3 == 2 else change(part))
+    return "".join(out)
+
+
 def safe_markdown(text: str) -> str:
     """Markdown with HTML and links defused outside code; code fences and spans kept verbatim."""
-    if not text:
-        return ""
-    out, pos = [], 0
-    for m in _CODE.finditer(text):
-        out.append(_escape_prose(text[pos:m.start()]))
-        out.append(m.group(0))
-        pos = m.end()
-    out.append(_escape_prose(text[pos:]))
-    return "".join(out)
+    return _outside_code(text, _escape_prose) if text else ""
 
 
 def escape_text(text: str) -> str:
@@ -75,18 +78,12 @@ def link_citations(text: str, known: Iterable[str] | None = None) -> str:
     allowed = set(known) if known is not None else None
 
     def repl(m: re.Match) -> str:
-        ids = _ID.findall(m.group(1))
+        ids = ids_in(m.group(1))
         if allowed is not None and not all(i in allowed for i in ids):
             return m.group(0)
         return " ".join(f"[\\[{i}\\]](#{anchor_id(i)})" for i in ids)
 
-    out, pos = [], 0
-    for m in _CODE.finditer(text):
-        out.append(_CITATION.sub(repl, text[pos:m.start()]))
-        out.append(m.group(0))
-        pos = m.end()
-    out.append(_CITATION.sub(repl, text[pos:]))
-    return "".join(out)
+    return _outside_code(text, lambda prose: CITATION.sub(repl, prose))
 
 
 def answer_markdown(text: str, known: Iterable[str] | None = None) -> str:
