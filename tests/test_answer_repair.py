@@ -7,13 +7,14 @@ import re
 
 import pytest
 
+from chatbot.calibration import MOSTLY_CODE
 from chatbot.rag.answerer import Answerer
+from chatbot.rag.degenerate import diagnose, title_texts
 from chatbot.rag.draft.render import render
 from chatbot.rag.draft.segments import parse
 from chatbot.rag.draft.stages.notes import TEXT as NOTES
-from chatbot.rag.degenerate import diagnose, title_texts
 from chatbot.rag.engine import Engine
-from chatbot.rag.kbcode import MOSTLY_CODE, asks_for_code, code_share, select_code
+from chatbot.rag.kbcode import asks_for_code, code_share, select_code
 from chatbot.rag.named_apis import named_apis
 from chatbot.rag.prompts import CODE_CUE
 from indexer.index.keyword import distinctive_words
@@ -273,7 +274,7 @@ def test_names_in_a_long_question_describe_the_situation_and_do_not_restrict_cod
 
 def test_only_the_best_passage_brings_code_unasked(engine):
     qs = engine.index.questions
-    mostly_code = [q for q in qs.values() if q.code_blocks and code_share(q) >= MOSTLY_CODE]
+    mostly_code = [q for q in qs.values() if q.code_blocks and code_share(q) >= MOSTLY_CODE.value]
     other = next(q for q in qs.values() if q.has_answer and not q.code_blocks)
     assert [c.question.id for c in select_code("What is this?", [mostly_code[0], other])] == [mostly_code[0].id]
     assert select_code("What is this?", [other, mostly_code[0]]) == []  # a neighbour's code stays out

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from chatbot.calibration import REFUSAL_MARGIN
 from chatbot.llm.base import ChatModel, ModelUnavailable
 from chatbot.rag.citations import CitationChecker
 from chatbot.rag.degenerate import RETRY_HINT, title_texts
@@ -21,7 +22,7 @@ from chatbot.rag.followup import Turn, bounded, resolve_query
 from chatbot.rag.kbcode import select_code
 from chatbot.rag.language import detect_language
 from chatbot.rag.prompts import build_messages
-from chatbot.rag.relevance import MARGIN, RelevanceGate
+from chatbot.rag.relevance import RelevanceGate
 from chatbot.records import Answer, Delta, Event, Final, Mode, Prepared
 from indexer.text import bound_user_text
 
@@ -58,7 +59,7 @@ TEXT = {
 
 
 class Answerer:
-    def __init__(self, engine, *, refusal_margin: float = MARGIN):
+    def __init__(self, engine, *, refusal_margin: float = REFUSAL_MARGIN.value):
         self.engine = engine
         self.gate = RelevanceGate(engine.retriever, margin=refusal_margin)
         self.checker = CitationChecker(engine.index)

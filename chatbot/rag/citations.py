@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 
+from chatbot.calibration import CROSS_LANGUAGE_COSINE, LOCAL_SUPPORT
 from indexer.index.keyword import tokenize
 from indexer.text import CJK, CODE_IDENTIFIER, sentences, strip_code
 
@@ -16,14 +17,8 @@ from indexer.text import CJK, CODE_IDENTIFIER, sentences, strip_code
 # (eval/citation_pairs.jsonl) the embedding test alone accepted 71% supported pairs: copied sentences with
 # the subject swapped ("Variable: ... a reusable network layer", which the passage says of Module) and English
 # sentences adding claims to a Chinese passage. So a sentence is supported only by ONE place in the passage:
-# - same script (Chinese answer, Chinese passage): two neighbouring passage sentences hold at least
-#   LOCAL_SUPPORT of its words (0.95: precision 0.97 at recall 0.76 on the Chinese pairs, the same as one
-#   sentence, which missed answers that join two; 0.85 let the subject swaps through);
-# - an English sentence on a Chinese passage: it is nearly a translation of that sentence, e5 cosine at least
-#   CROSS_LANGUAGE_COSINE (accepted 5 of 18 supported English pairs and none of the 21 unsupported ones; the
-#   best unsupported one scored 0.908).
-LOCAL_SUPPORT = 0.95
-CROSS_LANGUAGE_COSINE = 0.915
+# two neighbouring sentences of a Chinese passage hold LOCAL_SUPPORT of its words, or an English sentence is
+# nearly a translation of one (CROSS_LANGUAGE_COSINE); both in chatbot/calibration.py with their data.
 CROSS_LANGUAGE_PASSAGES = 2  # English sentences are checked against the passages the model was given
 LEXICAL_MIN_TOKENS = 3
 
@@ -84,12 +79,12 @@ class CitationChecker:
             checkable = [ok and not unsupported_terms(s, words) for ok, s in zip(long_enough, sentences)]
             for i, sentence in enumerate(sentences):
                 if checkable[i] and CJK.search(sentence):
-                    score[i, j] = local_support(sentence, self._tokens_of(qid)) - LOCAL_SUPPORT
+                    score[i, j] = local_support(sentence, self._tokens_of(qid)) - LOCAL_SUPPORT.value
             if vectors is not None and qid in seen and len(passage := self._vectors_of(qid)):
                 cosines = (vectors @ passage.T).max(axis=1)
                 for row, i in enumerate(english):
                     if checkable[i]:
-                        score[i, j] = float(cosines[row]) - CROSS_LANGUAGE_COSINE
+                        score[i, j] = float(cosines[row]) - CROSS_LANGUAGE_COSINE.value
         return score
 
     def _tokens_of(self, qid: str) -> list[set[str]]:

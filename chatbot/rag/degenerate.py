@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from chatbot.calibration import ECHO_SIMILARITY, LOOP_SHARE, MIN_EN_WORDS, MIN_ZH_CHARS, TITLE_SIMILARITY
 from chatbot.rag.draft.markers import MODEL_MARKER
 from chatbot.rag.language import answer_language_ok
 from indexer.records import Question
@@ -18,15 +19,10 @@ from indexer.text import CJK, fenced_spans, sentences, strip_code
 
 Problem = Literal["echo", "wrong_language", "repetition", "cut_in_code", "pasted_title", "too_short"]
 
-# Calibrated by reading the 0.5B model's failures (README, "Answer quality"): a title echo is ~10-25
-# characters; a real short answer in Chinese is at least ~25 CJK characters, in English ~12 words.
-MIN_ZH_CHARS = 25
-MIN_EN_WORDS = 12
-ECHO_SIMILARITY = 0.6  # character-bigram overlap with a title or the question that makes prose an echo
-TITLE_SIMILARITY = 0.75  # a sentence this close to a KB title (or its English alias) is a pasted title
+# The thresholds (MIN_ZH_CHARS, ECHO_SIMILARITY, LOOP_SHARE …) live in chatbot/calibration.py with the
+# answers they were read from.
 REPEAT_SPAN = 24  # characters of a repeated run
 REPEAT_TIMES = 3
-LOOP_SHARE = 0.2
 
 _NOISE = re.compile(r"[\s\W_]+", re.U)
 
@@ -59,8 +55,8 @@ def prose_of(text: str) -> str:
 
 def _too_short(prose: str, language: str) -> bool:
     if language == "zh":
-        return len(CJK.findall(prose)) < MIN_ZH_CHARS
-    return len(re.findall(r"[A-Za-z][\w'-]*", prose)) < MIN_EN_WORDS
+        return len(CJK.findall(prose)) < MIN_ZH_CHARS.value
+    return len(re.findall(r"[A-Za-z][\w'-]*", prose)) < MIN_EN_WORDS.value
 
 
 def title_texts(questions: Iterable[Question]) -> list[str]:
@@ -83,7 +79,7 @@ def _repetition(text: str) -> str | None:
     windows = [t[i:i + REPEAT_SPAN] for i in range(0, len(t) - REPEAT_SPAN + 1)]
     counts = Counter(windows)
     repeated = [w for w in windows if counts[w] >= REPEAT_TIMES and len(set(w)) > 4]
-    if len(repeated) < LOOP_SHARE * len(windows):
+    if len(repeated) < LOOP_SHARE.value * len(windows):
         return None
     return counts.most_common(1)[0][0]
 
@@ -99,7 +95,7 @@ def diagnose(raw: str, question: str, language: str, passages: list[Question],
     # an answer that is (little more than) the question or some title: passages' titles, or any KB title
     echo_sources = [question] + [p.title for p in passages] + titles
     size = len(_norm(prose))
-    if prose and any(size <= 2 * len(_norm(s)) and similarity(prose, s) >= ECHO_SIMILARITY for s in echo_sources):
+    if prose and any(size <= 2 * len(_norm(s)) and similarity(prose, s) >= ECHO_SIMILARITY.value for s in echo_sources):
         return Diagnosis("echo", "only repeats the question or a title")
     if prose and not answer_language_ok(prose, language):
         return Diagnosis("wrong_language", f"not written in {'Chinese' if language == 'zh' else 'English'}")
@@ -110,8 +106,8 @@ def diagnose(raw: str, question: str, language: str, passages: list[Question],
         s = _norm(sentence)
         if len(s) < 6 or s in own:
             continue
-        if any(len(s) <= 1.5 * len(_norm(t)) and similarity(sentence, t) >= TITLE_SIMILARITY
-               and similarity(t, sentence) >= TITLE_SIMILARITY for t in titles):
+        if any(len(s) <= 1.5 * len(_norm(t)) and similarity(sentence, t) >= TITLE_SIMILARITY.value
+               and similarity(t, sentence) >= TITLE_SIMILARITY.value for t in titles):
             return Diagnosis("pasted_title", f"contains a knowledge-base title: {sentence.strip()!r}")
     return None
 

@@ -1,13 +1,13 @@
 """Answers without an LLM: the best passages, trimmed to the sentences that match the question."""
 from __future__ import annotations
 
+from chatbot.calibration import SECOND_PASSAGE_GAP
 from chatbot.rag.kbcode import code_overlap
 from chatbot.records import Hit
 from indexer.index.keyword import tokenize
 from indexer.text import answer_blocks, is_code_block
 
 MAX_PROSE_CHARS = 360
-SECOND_PASSAGE_GAP = 0.03
 
 TEXT = {
     "zh": {"intro": "知识库中最相关的内容（摘录，未经模型改写）：",
@@ -42,7 +42,7 @@ def trim_to_query(answer: str, query: str, max_prose_chars: int = MAX_PROSE_CHAR
 def answered_passages(hits: list[Hit], max_passages: int = 2) -> list[Hit]:
     """The best answered hits: a second one only when it is nearly as close as the first (else it is noise)."""
     answered = [h for h in hits if h.question.has_answer][:max_passages]
-    return [h for h in answered if h.dense_score >= answered[0].dense_score - SECOND_PASSAGE_GAP]
+    return [h for h in answered if h.dense_score >= answered[0].dense_score - SECOND_PASSAGE_GAP.value]
 
 
 def extractive_answer(query: str, hits: list[Hit], language: str, max_passages: int = 2) -> tuple[str, list[str]]:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
+from chatbot.calibration import MOSTLY_CODE
 from chatbot.rag.named_apis import GENERIC_NAMES, NAME, entry_names, named_apis, uses_any
 from indexer.index.keyword import distinctive_words, tokenize
 from indexer.records import CodeBlock, Question
@@ -19,7 +20,6 @@ _CODE_REQUEST = re.compile(
     r"|\b(code|snippet|example|examples|implement\w*|how (do|to|can|should|would)|write|show me|usage|sample)\b",
     re.I,
 )
-MOSTLY_CODE = 0.5  # a passage whose answer is at least this share code is shown with its code anyway
 MAX_BLOCKS = 2
 
 
@@ -68,7 +68,7 @@ def select_code(question: str, passages: list[Question], vocabulary: Container[s
             continue
         # "mostly code" speaks for the best passage only: the second one is often a neighbour topic (an
         # eval()-vs-no_grad() answer got the Dropout entry's code attached as the second passage's)
-        mostly_code = rank == 0 and code_share(q) >= MOSTLY_CODE
+        mostly_code = rank == 0 and code_share(q) >= MOSTLY_CODE.value
         if not q.code_blocks or not (wanted or mostly_code):
             continue
         ranked = sorted(q.code_blocks, key=lambda b: (-code_overlap(b.code, query_tokens),

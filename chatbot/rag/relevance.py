@@ -12,15 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from chatbot.calibration import IDENTIFIER_KEYWORD_SCORE, REFUSAL_MARGIN
 from chatbot.records import Hit
 
 ANCHORS_FILE = Path(__file__).resolve().parent.parent / "data" / "off_topic_anchors.txt"
-# Calibrated on eval/answer_questions.jsonl + a third of eval/retrieval_queries.jsonl (README, "Refusals").
-MARGIN = 0.0
 # A code identifier that the keyword index matches strongly (e.g. `strict=False`) is on topic even
 # when the embedding model has little to say about it.
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*(?:[._]\w+|\(\)|=\w+)")
-IDENTIFIER_KEYWORD_SCORE = 10.0
 
 
 def load_anchors(path: Path = ANCHORS_FILE) -> list[str]:
@@ -28,7 +26,7 @@ def load_anchors(path: Path = ANCHORS_FILE) -> list[str]:
 
 
 class RelevanceGate:
-    def __init__(self, retriever, *, margin: float = MARGIN, anchors: list[str] | None = None):
+    def __init__(self, retriever, *, margin: float = REFUSAL_MARGIN.value, anchors: list[str] | None = None):
         self.retriever = retriever
         self.margin = margin
         self.anchors = anchors if anchors is not None else load_anchors()
@@ -48,6 +46,6 @@ class RelevanceGate:
     def covers(self, query: str, hits: list[Hit]) -> bool:
         if not hits:
             return False
-        if _IDENTIFIER.search(query) and max(h.keyword_score for h in hits) >= IDENTIFIER_KEYWORD_SCORE:
+        if _IDENTIFIER.search(query) and max(h.keyword_score for h in hits) >= IDENTIFIER_KEYWORD_SCORE.value:
             return True
         return self.margin_of(query, hits) > self.margin

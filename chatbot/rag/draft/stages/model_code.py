@@ -44,7 +44,7 @@ def _without_block(draft: Draft, i: int, *, kb_code: str, why: str) -> None:
         drop.add(j)
     after = draft.paragraph_after(i)
     first = next((draft.segments[k] for k in after if isinstance(draft.segments[k], Sentence)), None)
-    if first is not None and _DESCRIBES_BLOCK.match(first.text):  # type: ignore[union-attr]
+    if first is not None and _DESCRIBES_BLOCK.match(first.text):
         paragraph = "".join(getattr(draft.segments[k], "text", "") for k in after)
         if not describes(paragraph, kb_code):
             drop.update(after)

@@ -1,0 +1,138 @@
+"""The answer pipeline on its own: a reply is parsed once into a typed draft, stages change it in one order,
+and one renderer writes it, for the stream and the final answer alike. No index and no model: these run in
+the fast tier."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chatbot.rag.draft import pipeline
+from chatbot.rag.draft.context import AnswerContext
+from chatbot.rag.draft.render import render
+from chatbot.rag.draft.segments import Code, Gap, Sentence, parse
+from chatbot.rag.draft.stages.base import Degenerate
+from chatbot.rag.draft.stages.notes import TEXT as NOTES
+from chatbot.rag.kbcode import KBCode
+from indexer.records import CodeBlock, Question
+
+EXPLANATION = ("Gradient accumulation sums the gradients of several small batches before one optimizer step, "
+               "so a model can train with a larger effective batch size than fits in memory at once.")
+KB_BLOCK = CodeBlock("python", "for i, (x, y) in enumerate(loader):\n    (loss_fn(model(x), y) / 4).backward()")
+Q73 = Question("Q73", "main", 73, "梯度累积是什么", "梯度累积……\n\n```python\n" + KB_BLOCK.code + "\n```",
+               code_blocks=[KB_BLOCK])
+
+
+def context(*, kb_code: bool = False, streaming: bool = False, question: str = "What is gradient accumulation?"):
+    return AnswerContext(question, "en", [Q73], ["Q73"], [KBCode(Q73, KB_BLOCK)] if kb_code else [],
+                         streaming=streaming)
+
+
+# ----------------------------------------------------------------------------- parsing and rendering
+def test_a_reply_is_parsed_into_sentences_gaps_and_code():
+    draft = parse("First point. Second point [Q73].\n\n```python\nx = 1\n```\nDone.")
+    kinds = [type(s).__name__ for s in draft.segments]
+    assert kinds == ["Sentence", "Gap", "Sentence", "Gap", "Code", "Gap", "Sentence"]
+    assert draft.sentences()[1].text == "Second point." and draft.proposed == ["Q73"]
+    assert draft.codes()[0].body == "x = 1" and draft.codes()[0].closed
+
+
+def test_a_block_the_reply_ends_inside_is_open():
+    [code] = parse("Here:\n```python\nfor x in loader:\n    loss = crit(").codes()
+    assert not code.closed and code.body.endswith("crit(")
+
+
+def test_markers_inside_code_are_code_not_citations():
+    draft = parse("Use `x[1]` here.\n```python\nself.fc = nn.Linear(10, 1)\nx[0]\n```")
+    assert draft.proposed == [] and "x[0]" in draft.codes()[0].text
+
+
+_PROSE = st.text(st.sampled_from(list("ab 中文。.，!?\n-1*`")), max_size=80)
+
+
+@given(_PROSE)
+def test_rendering_a_parsed_reply_without_markers_gives_it_back(text):
+    # the draft holds all of the reply: nothing is lost or reordered between parsing and rendering
+    assert render(parse(text)) == _normalised(text)
+
+
+def _normalised(text: str) -> str:
+    import re
+
+    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)*", "\n\n", text).strip()
+
+
+def test_one_marker_per_run_of_sentences_citing_the_same_entry():
+    draft = parse("One. Two. Three.")
+    for s in draft.sentences():
+        s.citation = "Q73"
+    assert render(draft) == "One. Two. Three. [Q73]"
+
+
+# ----------------------------------------------------------------------------- stages, in pipeline order
+def test_the_stage_order_is_written_once_and_judging_comes_before_citing():
+    names = [s.name for s in pipeline.STAGES]
+    assert names.index("cut_code") < names.index("diagnose") < names.index("cite") < names.index("closing_notes")
+
+
+def test_code_cut_off_by_the_length_limit_goes_with_its_announcement_and_is_noted():
+    draft = pipeline.run(parse(EXPLANATION + "\n\nFor example:\n```python\nfor x in loader:\n    loss = crit("),
+                         context())
+    text = render(draft)
+    assert "crit(" not in text and "For example" not in text and NOTES["en"]["code_cut"] in text
+
+
+def test_a_reply_that_is_mostly_cut_off_code_is_judged_cut_in_code():
+    with pytest.raises(Degenerate) as err:
+        pipeline.run(parse("Here:\n```python\nfor step, (x, y) in enumerate(loader):\n    loss = crit("), context())
+    assert err.value.diagnosis.problem == "cut_in_code"
+
+
+def test_the_models_code_gives_way_to_the_kbs_with_its_announcement():
+    reply = EXPLANATION + " Like this:\n```python\nmodel.fit(x)\n```"
+    text = render(pipeline.run(parse(reply), context(kb_code=True)))
+    assert "model.fit" not in text and "Like this" not in text
+    assert text.index(EXPLANATION[:40]) < text.index("[Q73]") < text.index(KB_BLOCK.code)
+
+
+def test_model_code_without_kb_code_is_marked_as_the_models():
+    text = render(pipeline.run(parse(EXPLANATION + "\n\n```python\nloss.backward()\n```"), context()))
+    assert text.index(NOTES["en"]["model_code"]) < text.index("loss.backward()")
+
+
+def test_list_items_left_empty_do_not_reach_the_user():
+    reply = EXPLANATION + "\n\n1. Import the libraries:\n```python\nimport torch\n```\n2. Train it."
+    text = render(pipeline.run(parse(reply), context(kb_code=True)))
+    assert "1." not in text.split("\n") and "Import the libraries" not in text and "2. Train it." in text
+
+
+def test_a_line_repeating_the_prompts_cues_is_dropped():
+    text = render(pipeline.run(parse(EXPLANATION + "\nWhat is Dropout? (Answer in English.) [code attached]"),
+                               context()))
+    assert "Dropout" not in text and EXPLANATION[:40] in text
+
+
+# ----------------------------------------------------------------------------- the stream
+def test_the_stream_never_shows_what_the_final_answer_removes():
+    reply = EXPLANATION + " Like this:\n```python\nmodel.fit(x)\n```\nIn this example, we call fit."
+    final = render(pipeline.run(parse(reply), context(kb_code=True)))
+    for end in range(1, len(reply) + 1):
+        shown = pipeline.preview(reply[:end], context(kb_code=True, streaming=True))
+        assert "model.fit" not in shown and "In this example" not in shown, end
+    assert "model.fit" not in final
+
+
+def test_a_code_block_appears_in_the_stream_only_once_it_is_finished():
+    reply = EXPLANATION + "\n\n```python\nloss.backward()\n```"
+    assert "loss.back" not in pipeline.preview(reply[:-5], context(streaming=True))
+    assert "loss.backward()" in pipeline.preview(reply, context(streaming=True))
+
+
+def test_the_stream_runs_no_judging_and_adds_no_closing_notes():
+    shown = pipeline.preview("Short.", context(streaming=True))  # too short, but still being written
+    assert shown == "Short."
+
+
+def test_segments_are_typed_records():
+    draft = parse("A. B.\n```\nc\n```")
+    assert all(isinstance(s, Sentence | Gap | Code) for s in draft.segments)
