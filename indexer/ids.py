@@ -6,10 +6,16 @@ from collections.abc import Iterable, Mapping
 
 from indexer.records import Question
 
+# A question id as the project writes it: a 1-3 letter series prefix and a number ("Q73", "E5").
+QID = r"[A-Z]{1,3}\d{1,4}"
 # "Q73", "q 73", "Q-73", or a bare number (the first series' prefix is assumed).
 _ID = re.compile(r"^\s*([A-Za-z]{1,3})\s*-?\s*(\d{1,4})\s*$")
 _NUMBER = re.compile(r"^\s*(\d{1,4})\s*$")
 _PREFIX = re.compile(r"^[A-Z]+")
+
+
+def is_question_id(text: str) -> bool:
+    return re.fullmatch(QID, text or "") is not None
 
 
 def prefix_of(qid: str) -> str:

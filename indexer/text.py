@@ -73,28 +73,21 @@ def sentences(text: str) -> list[str]:
 def answer_blocks(answer: str) -> list[str]:
     """Paragraphs, with each fenced code block kept as one block."""
     blocks: list[str] = []
-    buf: list[str] = []
-    in_code = False
-    for line in answer.split("\n"):
-        if FENCE_LINE.match(line):
-            if not in_code and buf:
-                blocks.append("\n".join(buf).strip())
-                buf = []
-            buf.append(line)
-            if in_code:
-                blocks.append("\n".join(buf).strip())
-                buf = []
-            in_code = not in_code
-            continue
-        if not in_code and not line.strip():
-            if buf:
-                blocks.append("\n".join(buf).strip())
-                buf = []
-            continue
-        buf.append(line)
-    if buf:
-        blocks.append("\n".join(buf).strip())
-    return [b for b in blocks if b]
+    for piece, closed in split_fenced(answer):
+        blocks += [piece] if closed is not None else re.split(r"\n[ \t]*\n", piece)
+    return [b.strip() for b in blocks if b.strip()]
+
+
+def fenced_code(block: str) -> tuple[str, str]:
+    """(language, code) of a fenced block as `split_fenced` gives it: the fence lines taken off."""
+    lines = block.split("\n")
+    m = FENCE_LINE.match(lines[0]) if lines else None
+    if m is None:
+        return "", block
+    body = lines[1:]
+    if len(body) and FENCE_LINE.match(body[-1]) and not body[-1].strip().strip(m.group(1)[0]):
+        body = body[:-1]
+    return m.group(2).lower(), "\n".join(body)
 
 
 # C0/C1 control characters other than tab and newline, and lone surrogates (JSON "\ud800" decodes to one and

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 
 from chatbot.rag.draft.markers import CITATION, ids_in
 from chatbot.records import Hit
+from indexer.ids import is_question_id
 from indexer.records import Question
 from indexer.text import split_fenced, strip_code
 
@@ -65,7 +66,7 @@ def escape_text(text: str) -> str:
 
 def anchor_id(qid: str) -> str:
     """The HTML id of a question in the sources panel; only ids we generate ([A-Z]+digits) get one."""
-    if not re.fullmatch(r"[A-Z]{1,3}\d{1,4}", qid or ""):
+    if not is_question_id(qid):
         raise ValueError(f"not a question id: {qid!r}")
     return f"src-{qid}"
 

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.ids import QID
 from indexer.kb.catalog import (
     ERRATA_FILE,
     Catalog,
@@ -23,13 +24,13 @@ from indexer.kb.catalog import (
     split_front_matter,
 )
 from indexer.records import ADDENDUM_HEADING, CodeBlock, Question, Warning_
-from indexer.text import FENCE_LINE
+from indexer.text import FENCE_LINE, fenced_code, split_fenced
 
 _NUMBERED_HEADING_RE = re.compile(r"^(#{1,6})\s*(\d+)\s*[.．、]\s*(.*?)\s*#*\s*$")
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(\S.*?)\s*$")
 _LIST_TITLE_RE = re.compile(r"^\s*(\d+)\s*[.．、]\s*(\S.*?)\s*$")
 # A supplement answer that shares its twin's: the whole body is `<!-- same-as: Q17 -->`.
-_SAME_AS_RE = re.compile(r"^\s*<!--\s*same-as\s*:\s*([A-Z]{1,3}\d{1,4})\s*-->\s*$")
+_SAME_AS_RE = re.compile(rf"^\s*<!--\s*same-as\s*:\s*({QID})\s*-->\s*$")
 _ANSWER_MARKER_RE = re.compile(r"^\s*\**\s*答案\s*[:：]\s*\**\s*")
 
 
@@ -104,21 +105,7 @@ def _code_mask(lines: list[str], fname: str, first_line: int, warnings: list[War
 
 
 def extract_code_blocks(answer: str) -> list[CodeBlock]:
-    blocks: list[CodeBlock] = []
-    lang, fence = "", ""
-    buf: list[str] = []
-    for line in answer.split("\n"):
-        m = FENCE_LINE.match(line)
-        if not fence and m:
-            fence, lang, buf = m.group(1), m.group(2).lower(), []
-        elif fence and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
-            blocks.append(CodeBlock(lang, "\n".join(buf)))
-            fence = ""
-        elif fence:
-            buf.append(line)
-    if fence:  # closed implicitly by the parser
-        blocks.append(CodeBlock(lang, "\n".join(buf).rstrip("\n")))
-    return blocks
+    return [CodeBlock(*fenced_code(piece)) for piece, closed in split_fenced(answer) if closed is not None]
 
 
 def _close_unbalanced_fence(answer: str) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from indexer.ids import QID
+
 _ID_ITEM = r"(?:[A-Z]{1,3}\s?\d{1,4})"
 _LEAD = r"(?:(?:来源|source|sources|参考|ref)\s*[:：]?\s*)?"
 
@@ -16,7 +18,7 @@ MODEL_MARKER = re.compile(
     re.I,
 )
 # What the answer itself carries once checked: `[Q73]`, `[Q73, E5]` (and `【Q73】` from older saved answers).
-CITATION = re.compile(r"[\[【]\s*((?:[A-Z]{1,3}\d{1,4})(?:\s*[,，、;]\s*[A-Z]{1,3}\d{1,4})*)\s*[\]】]")
+CITATION = re.compile(rf"[\[【]\s*((?:{QID})(?:\s*[,，、;]\s*{QID})*)\s*[\]】]")
 ID = re.compile(r"([A-Z]{1,3})\s?(\d{1,4})", re.I)
 # The start of a marker at the very end of a growing text (`[Q7`): held back while streaming.
 OPEN_MARKER = re.compile(r"[\[【(（][A-Za-z]?\d*$")

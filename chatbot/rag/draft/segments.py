@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from chatbot.rag.draft.markers import strip_model_markers
-from indexer.text import FENCE_LINE, split_fenced
+from indexer.text import fenced_code, split_fenced
 
 # How far a sentence is backed by the knowledge base (set by the citation stage):
 # "cited" — a passage holds it, and it carries that passage's id; "uncited" — no passage holds it;
@@ -38,12 +38,7 @@ class Code:
     @property
     def body(self) -> str:
         """The code without its fence lines."""
-        lines = self.text.split("\n")
-        if lines and FENCE_LINE.match(lines[0]):
-            lines = lines[1:]
-        if self.closed and lines and FENCE_LINE.match(lines[-1]):
-            lines = lines[:-1]
-        return "\n".join(lines)
+        return fenced_code(self.text)[1]
 
 
 @dataclass
