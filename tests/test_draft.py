@@ -3,6 +3,8 @@ and one renderer writes it, for the stream and the final answer alike. No index 
 the fast tier."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -104,6 +106,28 @@ def test_list_items_left_empty_do_not_reach_the_user():
     reply = EXPLANATION + "\n\n1. Import the libraries:\n```python\nimport torch\n```\n2. Train it."
     text = render(pipeline.run(parse(reply), context(kb_code=True)))
     assert "1." not in text.split("\n") and "Import the libraries" not in text and "2. Train it." in text
+
+
+def test_numbered_headings_with_nothing_under_them_do_not_reach_the_user():
+    # the 1.5B model's DistributedDataParallel answer, above the KB's code
+    reply = (EXPLANATION + "\n\n1. **Install PyTorch**:\n2. **Initialise the process group**:\n"
+             "3. **Wrap the model**: call `DDP(model, device_ids=[rank])`.\n4. **Train**:")
+    text = render(pipeline.run(parse(reply), context(kb_code=True)))
+    assert "Install" not in text and "Initialise" not in text and "**Train**" not in text
+    assert "3. **Wrap the model**: call `DDP(model, device_ids=[rank])`." in text
+
+
+def test_a_label_followed_by_its_items_stays():
+    reply = EXPLANATION + "\n\n1. **Steps**:\n   - divide the loss by N\n   - step every N batches."
+    assert "**Steps**" in render(pipeline.run(parse(reply), context()))
+
+
+def test_an_answer_the_length_limit_stopped_ends_at_its_last_full_sentence():
+    reply = EXPLANATION + " By using the cell state and forget gate"
+    stopped = pipeline.run(parse(reply), replace(context(), cut_off=True))
+    assert render(stopped) .endswith("at once.") and "forget gate" not in render(stopped)
+    # a reply that ended by itself keeps its last words, even without a full stop
+    assert render(pipeline.run(parse(reply), context())).endswith("forget gate")
 
 
 def test_a_line_repeating_the_prompts_cues_is_dropped():

@@ -33,7 +33,10 @@ SYSTEM = (
     "Write the whole answer in the language the question asks for (中文 or English), even though the material "
     "is in Chinese. When the question says [code attached], the knowledge base's example code will be attached "
     "verbatim after your answer: do not write code yourself; explain the approach and the key steps of that "
-    "code in words."
+    "code in words. "
+    # about 60 % of the default 320-token limit (Qwen2.5: ~1.3 tokens an English word, ~1.4 Chinese characters
+    # a token), so the answer ends by itself instead of being stopped mid-sentence
+    "Keep the answer within about 150 words (中文约 250 字) and end with a complete sentence."
 )
 LANGUAGE_CUE = {"zh": "（请用中文回答）", "en": "(Answer in English.)"}
 CODE_CUE = " [code attached]"

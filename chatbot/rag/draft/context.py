@@ -19,6 +19,7 @@ class AnswerContext:
     checker: CitationChecker | None = None
     title_only: Question | None = None  # the best entry, when it has only a title
     streaming: bool = False  # the draft is still growing: only the cheap stages run, and nothing is concluded
+    cut_off: bool = False  # the length limit stopped the model (the reply did not end by itself)
 
     @property
     def seen(self) -> list[str]:

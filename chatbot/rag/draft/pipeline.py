@@ -13,9 +13,11 @@ from chatbot.rag.draft.stages.hollow import DropHollow
 from chatbot.rag.draft.stages.model_code import DropCutCode, DropModelCode
 from chatbot.rag.draft.stages.notes import AppendKBCode, ClosingNotes, MarkModelCode, TitleOnlyLead
 from chatbot.rag.draft.stages.prompt_echo import DropPromptEcho
+from chatbot.rag.draft.stages.unfinished import DropUnfinished
 
 STAGES: tuple[Stage, ...] = (
     DropPromptEcho(),  # lines repeating the prompt's cues
+    DropUnfinished(),  # the sentence the length limit stopped in the middle
     DropCutCode(),  # a block the length limit cut off (while streaming: a block not finished yet)
     DropModelCode(),  # the model's code, where the KB's is shown instead
     DropHollow(),  # list items and labels left with nothing in them
