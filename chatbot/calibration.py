@@ -64,3 +64,105 @@ LOOP_SHARE = Calibrated(0.2, fitted_on="0.5B loops and 1.5B structured answers t
 
 
 # --- interview: grading ------------------------------------------------------------------------------------------
+# The data sets the grading constants were fitted on. eval/grading_answers.jsonl holds 104 labelled answers (good,
+# partial, wrong-but-on-topic, off-topic, empty; Chinese, English, cross-language) over 28 questions.
+_GRADING_EVEN_HALF = ("eval/grading_answers.jsonl, the even-numbered half of its 28 questions (14), checked on the "
+                      "odd-numbered half; `python -m chatbot eval-grading --json` (1.5B model)")
+_GRADING_GRID = ("eval/grading_answers.jsonl, all 104 answers over 28 questions, a small grid (not one half, so the "
+                 "held-out reading is weaker); `python -m chatbot eval-grading --json` (1.5B model)")
+_HAND_WRITTEN = ("good / partial / bad answers written by hand for 14 questions, Chinese and English (the table in "
+                 "tests/test_interview.py's docstring); `pytest tests/test_interview.py -k grading`, and on the "
+                 "labelled set, never fitted there: `python -m chatbot eval-grading --no-llm --json`")
+_EMBEDDING_FIGURE = ("with the other embedding constants: good 7.7-10.0, partial 0.8-6.5, bad 0.0-1.8 on the 14 "
+                     "questions; eval-grading --no-llm: order 0.214, good >= 6 0.964, wrong <= 3 0.143, off-topic "
+                     "<= 3 1.000, Spearman 0.738")
+
+# The LLM judge (chatbot/interview/graders/judge.py): log P(yes) - log P(no) of three questions make the score,
+# 10 x (CORRECT_SHARE x correctness + (1 - CORRECT_SHARE) x completeness), each log-odds mapped to 0-1 over a range.
+# Log-odds the 1.5B model gave: "correct?" good 0.5...2.2, partial -1.0...0.4, wrong -2.8...0.3; "covers the key
+# points?" good 1.1...2.4, partial -0.5...1.0, wrong -2.1...0.8. Adding the embedding score did not help on the
+# calibration half, so the judge's grade does without it.
+_JUDGE_FIGURE = ("calibration half / held-out half (2026-11-23, whole-answer judge): order 0.786 / 0.857, good >= 6 "
+                 "0.857 / 0.929, wrong <= 3 1.000 / 0.929, Spearman 0.767 / 0.696")
+CORRECT_LOW = Calibrated(0.0, fitted_on=_GRADING_EVEN_HALF, figure=(
+    "'correct?' maps to correctness 0 here; below it the judge doubts the answer and each statement is checked "
+    "(and the checked range starts here too, so a check that finds nothing either way changes nothing); "
+    + _JUDGE_FIGURE))
+CORRECT_HIGH = Calibrated(1.5, fitted_on=_GRADING_EVEN_HALF, figure="'correct?' maps to correctness 1 here; "
+                          + _JUDGE_FIGURE)
+COMPLETE_LOW = Calibrated(-0.5, fitted_on=_GRADING_EVEN_HALF, figure="'covers the key points?' maps to completeness "
+                          "0 here (partial answers start at -0.5); " + _JUDGE_FIGURE)
+COMPLETE_HIGH = Calibrated(2.0, fitted_on=_GRADING_EVEN_HALF, figure="'covers the key points?' maps to completeness "
+                           "1 here; " + _JUDGE_FIGURE)
+CORRECT_SHARE = Calibrated(0.6, fitted_on=_GRADING_EVEN_HALF, figure="correctness's share of the score; "
+                           + _JUDGE_FIGURE)
+WRONG_BELOW = Calibrated(-1.2, fitted_on=_GRADING_EVEN_HALF, figure=(
+    "'correct?' below this: a false statement (capped at WRONG_CAP); partial answers went down to -1.007 (\"You "
+    "subclass nn.Module to define the network\" was quoted as false at -1.0), wrong ones to -2.8"))
+OFF_TOPIC_BELOW = Calibrated(-1.0, fitted_on=_GRADING_EVEN_HALF, figure=(
+    "'does it answer the question?' below this: another concept (capped at OTHER_TOPIC_CAP); off-topic and empty "
+    "answers <= 3: 1.000 on both halves"))
+WRONG_CAP = Calibrated(3.0, fitted_on=_GRADING_EVEN_HALF, figure=(
+    "the most a false answer scores: eval-grading's 'wrong' band; wrong <= 3 now 0.964 (halves 0.929 / 1.000)"))
+OTHER_TOPIC_CAP = Calibrated(1.0, fitted_on=_GRADING_EVEN_HALF, figure=(
+    "the most an answer about another concept scores; off-topic and empty <= 3: 1.000"))
+
+# The statement check (chatbot/interview/claims.py) where the judge doubts: the weakest statement's "agrees?"
+# log-odds, times CLAIM_WEIGHT, is added to "correct?" and the sum mapped over CORRECT_LOW...CHECKED_HIGH.
+# The weakest statement of a partial answer read -0.7...3.0, of a wrong one -3.7...1.1 (partial above wrong on 26 of
+# 28 questions). Whole set now: order 0.929, good >= 6 0.929, wrong <= 3 0.964, Spearman 0.820 (2026-11-24).
+_CLAIMS_FIGURE = ("order 0.929, good >= 6 0.929, wrong <= 3 0.964, Spearman 0.820 (halves: order 0.929 / 0.929, "
+                  "good >= 6 0.857 / 1.000, wrong <= 3 0.929 / 1.000)")
+CLAIM_WEIGHT = Calibrated(1.0, fitted_on=_GRADING_GRID, figure="weights 0.5 / 1 / 2 tried; 1: " + _CLAIMS_FIGURE)
+CHECKED_HIGH = Calibrated(2.0, fitted_on=_GRADING_GRID, figure="'correct?' + the weakest statement maps to "
+                          "correctness 1 here; eight ranges tried; " + _CLAIMS_FIGURE)
+CLAIM_FALSE_BELOW = Calibrated(-1.0, fitted_on=_GRADING_GRID, figure=(
+    "a statement below this is false (quoted, capped at WRONG_CAP); weakest statements: partial -0.7...3.0, wrong "
+    "-3.7...1.1; " + _CLAIMS_FIGURE))
+CLAIM_AGREE = Calibrated(0.0, fitted_on=_GRADING_GRID, figure=(
+    "every statement at least this: the doubt is lifted and the covered points stand; " + _CLAIMS_FIGURE))
+EVIDENCE_SENTENCES = Calibrated(1, fitted_on=_GRADING_GRID, figure=(
+    "reference sentences beside each statement; one: " + _CLAIMS_FIGURE + ", 1.3 s a statement; two: order 0.929 "
+    "but wrong <= 3 0.929 and 2 s a statement"))
+
+# The embedding grade (chatbot/interview/graders/embedding.py), multilingual-e5-small. e5 cosines are compressed
+# (unrelated Chinese texts still reach ~0.85) and drop by ~0.08 across languages, so raw cosines are never compared
+# with fixed thresholds: the answer is compared with the reference and, as a same-language baseline, with
+# background lines about other PyTorch topics. score = 10 x (RELEVANCE_WEIGHT x relevance + (1 - RELEVANCE_WEIGHT)
+# x coverage credit). Fitted together on the hand-written cases; no value was recorded alone.
+RELEVANCE_LOW = Calibrated(-0.01, fitted_on=_HAND_WRITTEN, figure=(
+    "margin (reference cosine - best background cosine) that counts as unrelated (relevance 0); " + _EMBEDDING_FIGURE))
+RELEVANCE_HIGH = Calibrated(0.03, fitted_on=_HAND_WRITTEN, figure=(
+    "margin that counts as clearly about this question (relevance 1); " + _EMBEDDING_FIGURE))
+RELATED_BACKGROUND = Calibrated(0.01, fitted_on=_HAND_WRITTEN, figure=(
+    "background lines within this of the best match to the title share its topic and are left out; "
+    + _EMBEDDING_FIGURE))
+CROSS_LANGUAGE_SLACK = Calibrated(0.01, fitted_on=_HAND_WRITTEN, figure=(
+    "an English clause supports a key point this much below the background too (cross-lingual cosines are "
+    "compressed: good en 0.82-0.94 against good zh 0.92-0.96); " + _EMBEDDING_FIGURE))
+SECOND_POINT_WITHIN = Calibrated(0.015, fitted_on=_HAND_WRITTEN, figure=(
+    "a long English clause also supports a second key point this close to its nearest; " + _EMBEDDING_FIGURE))
+WIDE_CLAUSE_WORDS = Calibrated(6, fitted_on=_HAND_WRITTEN, figure=(
+    "an English clause of at least this many words may support two key points; " + _EMBEDDING_FIGURE))
+FEW_KEY_POINTS = Calibrated(3, fitted_on=_HAND_WRITTEN, figure=(
+    "a reference with at most this many key points needs all of them for full coverage credit, and its English "
+    "clauses support one point each (E6, E12, E20: one-sentence references); " + _EMBEDDING_FIGURE))
+COVERAGE_FULL = Calibrated(0.75, fitted_on=_HAND_WRITTEN, figure=(
+    "with more key points than FEW_KEY_POINTS, covering this share earns the full coverage credit; "
+    + _EMBEDDING_FIGURE))
+CLAUSE_LEAD_FULL = Calibrated(0.02, fitted_on=_HAND_WRITTEN, figure=(
+    "a clause this much closer to a key point than to any background line makes the answer fully relevant; "
+    + _EMBEDDING_FIGURE))
+ALIAS_HITS_FULL = Calibrated(4, fitted_on=_HAND_WRITTEN, figure=(
+    "distinct English title/keyword tokens in the answer that make it fully relevant; " + _EMBEDDING_FIGURE))
+RESTATED_RELEVANCE = Calibrated(0.5, fitted_on=_HAND_WRITTEN, figure=(
+    "the most relevance an answer that only repeats the question's words gets (on topic, but not an answer): "
+    "Q73 '梯度累积就是在PyTorch中实现梯度累积。' scores 1.5; " + _EMBEDDING_FIGURE))
+KEYWORD_SHARE = Calibrated(0.5, fitted_on=_HAND_WRITTEN, figure=(
+    "share of a key point's own keywords in the answer that covers it (a name of the point needs all of its); "
+    + _EMBEDDING_FIGURE))
+IRRELEVANT_CREDIT = Calibrated(0.5, fitted_on=_HAND_WRITTEN, figure=(
+    "the share of its coverage credit an answer of relevance 0 keeps (chance matches), rising to all of it at "
+    "relevance 1; " + _EMBEDDING_FIGURE))
+RELEVANCE_WEIGHT = Calibrated(0.3, fitted_on=_HAND_WRITTEN, figure="relevance's share of the score; "
+                              + _EMBEDDING_FIGURE)
