@@ -1,10 +1,11 @@
-"""Mock-interview mode: topics, drawing questions, grading, hints, skipping and the summary.
+"""Mock-interview mode: topics, drawing questions, the embedding grade, hints, skipping and the summary.
 
-Grading runs the real e5-small embedder (session fixture `embedder`); one test asks the real 0.5B chat
-model for feedback (session fixture `chat_model`, one short generation).
+The embedding grade runs the real e5-small embedder (session fixture `embedder`); one test asks the real chat
+model for a verdict (session fixture `chat_model`). The LLM judge's arithmetic is tested with a fake judge in
+test_grading_judge.py, and what every grader shares (no answer, invented APIs, feedback) in test_grading.py.
 
-Calibration (e5-small, chatbot/interview.py constants; scores of good / partial / bad answers, written
-by hand for 14 questions – the cases below are a subset):
+Calibration of the embedding grade (e5-small; the constants are in chatbot/calibration.py, which cites this
+table; scores of good / partial / bad answers, written by hand for 14 questions – the cases below are a subset):
 
     question                 good zh  good en  partial zh  partial en  bad zh  bad en
     Q73 gradient accum.        10.0     10.0      4.2         3.0       0.0     0.6
@@ -37,18 +38,16 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.interview.feedback import TEXT
-from chatbot.interview.grading import Grade, declines, grade_answer
-from chatbot.interview.invented_apis import invented_apis
+from chatbot.interview.grade import Grade
+from chatbot.interview.grading import grade_answer
 from chatbot.interview.keypoints import key_points
 from chatbot.interview.report import format_summary_markdown, reference_markdown, summary
 from chatbot.interview.session import InterviewItem, InterviewSession, hint, skip, start_interview, submit_answer
 from chatbot.interview.topics import TOPICS, questions_by_topic, topic_name, topic_of
-from chatbot.rag.language import answer_language_ok, detect_language
+from chatbot.rag.language import answer_language_ok
 from indexer.kb.parser import parse_kb
 from indexer.records import Question
-from indexer.text import sentences, strip_code
-from tests.fakes import JudgingModel, ScriptedModel
+from tests.fakes import JudgingModel
 
 KB_DIR = Path(__file__).resolve().parent.parent / "kb"
 
@@ -293,13 +292,6 @@ def test_similarity_is_the_answer_reference_cosine(graded):
     assert good_zh.similarity > bad_zh.similarity > 0.5  # raw e5 cosines are compressed; the score is not
 
 
-@pytest.mark.parametrize("answer", ["", "   ", "？？", None])
-def test_empty_answer_scores_zero_without_touching_the_model(by_id, answer):
-    g = grade_answer(None, by_id["Q73"], answer)  # no embedder needed
-    assert g.score == 0.0 and g.coverage == 0.0 and not g.covered
-    assert g.missing == g.key_points and "未作答" in g.feedback and "No answer" in g.feedback and g.graded_by == "none"
-
-
 @pytest.mark.parametrize("answer", ["hello", "whatever"])
 def test_a_lone_word_covers_no_key_point(embedder, by_id, answer):
     # "pass" scored 3.4 on Q72 (now read as declining): the one word, embedded, sat nearer a key point than the
@@ -315,150 +307,19 @@ def test_repeating_the_question_is_not_an_answer(embedder, by_id):
 
 
 # ------------------------------------------------------------------------------------- LLM judge
-def _judge(correct: float = 3.0, on_topic: float = 3.0, complete: float = 3.0, claims: float = 0.0) -> JudgingModel:
-    """A judge giving these log-odds to its three questions, and `claims` to every "does it agree?" check."""
+def fake_judge(correct: float = 3.0, on_topic: float = 3.0, complete: float = 3.0, claims: float = 0.0) -> JudgingModel:
+    """A fake judge giving these log-odds to its three questions, and `claims` to every "does it agree?" check (the
+    judge's arithmetic is tested in test_grading_judge.py)."""
     return JudgingModel({"agree with the reference": claims, "correct": correct, "actually answer": on_topic,
                          "cover": complete})
 
 
-def test_the_llm_judge_asks_three_yes_no_questions_against_the_cached_reference(embedder, by_id):
-    q = by_id["Q73"]
-    model = _judge()
-    answer = CASES["Q73"]["good"][0]
-    g = grade_answer(embedder, q, answer, chat_model=model)
-    assert g.graded_by == "llm" and g.score >= 8 and not g.states_false and not model.calls  # nothing generated
-    assert len(model.asked) == 3 and len({c[0]["content"] for c in model.asked}) == 1  # one system message
-    system = model.asked[0][0]["content"]
-    assert system.count(q.title) == 1 and all(p in system for p in g.key_points)
-    assert all(answer in c[-1]["content"] for c in model.asked)
-    assert set(g.judged) == {"correct", "on_topic", "complete"}
-    assert "[Q73]" in g.feedback and "语言模型" in g.feedback
-
-
-def test_the_llm_grade_follows_the_judged_correctness_and_completeness(embedder, by_id):
-    q, answer = by_id["Q73"], CASES["Q73"]["partial"][0]
-    grade = lambda **odds: grade_answer(embedder, q, answer, chat_model=_judge(**odds)).score
-    assert grade(correct=3.0, complete=3.0) == 10.0
-    assert grade(correct=-0.5, complete=-1.0, claims=-3.0) == 0.0
-    correct_only, complete_only = grade(correct=3.0, complete=-1.0), grade(correct=-0.5, complete=3.0)
-    assert 0 < complete_only < correct_only < 10  # a correct partial answer beats a complete-sounding wrong one
-
-
-def test_a_false_statement_caps_the_score_and_the_least_true_sentence_is_quoted(embedder, by_id):
-    false = "它的本质是每个 epoch 降低学习率。"
-    answer = "梯度累积会把几个小批量的梯度加起来再更新。" + false
-    model = JudgingModel({"降低学习率": -3.0, "加起来": 1.0, "correct": -0.5})
-    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
-    assert g.score <= 3.0 and g.states_false and g.wrong == false and false in g.feedback
-    assert len(model.asked) == 3 + 2 and not model.calls  # one "does it agree?" per statement; nothing generated
-    assert g.judged["claims"] == -3.0
-
-
-def test_each_statement_is_checked_beside_the_reference_sentences_nearest_to_it(embedder, by_id):
-    q = by_id["Q73"]
-    model = _judge(correct=-0.5)
-    grade_answer(embedder, q, "梯度累积把几个小批量的梯度加起来。", chat_model=model)
-    [check] = model.asked[3:]
-    assert "梯度累积把几个小批量的梯度加起来。" in check[-1]["content"] and q.title in check[0]["content"]
-    evidence = check[-1]["content"].split("What the reference says on this:")[1]
-    assert any(s in evidence for s in sentences(strip_code(q.plain_answer)))  # a sentence of the reference
-
-
-def test_checking_stops_at_a_plainly_false_statement(embedder, by_id):
-    answer = "梯度累积就是每个 epoch 降低学习率。它和显存没有关系。它只用于强化学习。"
-    model = JudgingModel({"降低学习率": -3.0, "correct": -0.5})
-    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
-    assert len(model.asked) == 3 + 1 and g.states_false and g.wrong == "梯度累积就是每个 epoch 降低学习率。"
-
-
-def test_an_answer_the_judge_trusts_has_no_statement_checked(embedder, by_id):
-    model = _judge(correct=1.0)
-    grade_answer(embedder, by_id["Q73"], CASES["Q73"]["good"][0], chat_model=model)
-    assert len(model.asked) == 3
-
-
-def test_a_correct_partial_answer_the_judge_doubts_is_lifted_when_its_statements_agree(embedder, by_id):
-    # the 1.5B judge read the correct one-liner "VGG 使用 3x3 的小卷积核。" as doubtful (-0.2), like wrong answers
-    q, answer = by_id["Q73"], CASES["Q73"]["partial"][0]
-    agreeing = grade_answer(embedder, q, answer, chat_model=_judge(correct=-0.5, complete=0.0, claims=1.5))
-    disputed = grade_answer(embedder, q, answer, chat_model=_judge(correct=-0.5, complete=0.0, claims=-0.5))
-    assert agreeing.score > disputed.score and agreeing.covered and not agreeing.states_false
-    # correct as far as it goes: a low score, but not "far from the reference"
-    assert agreeing.score < 4 and agreeing.feedback.startswith("所说的与参考答案一致，但过于简略")
-    assert disputed.feedback.startswith("回答与参考答案差距较大")
-    assert disputed.covered == [] and not disputed.states_false  # in doubt, but not shown to be false
-
-
-def test_a_one_sentence_false_answer_is_quoted_whole(embedder, by_id):
-    answer = "梯度累积就是每个 epoch 降低学习率，让训练更稳定。"
-    model = _judge(correct=-2.0)
-    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
-    assert g.states_false and g.wrong == answer and len(model.asked) == 3 + 1 and answer in g.feedback
-
-
-@pytest.mark.parametrize("judge_model", [None, "judge"])
-def test_an_answer_built_on_apis_pytorch_does_not_have_is_wrong_with_or_without_the_llm(embedder, by_id, judge_model):
-    # Q100's "wrong" answer in eval/grading_answers.jsonl scored 3.1: fluent, on topic, and Keras, not PyTorch
-    answer = ("Saving a model means calling model.save('model.h5'), which writes the architecture as JSON. To load "
-              "it you call torch.load_model() and the optimizer state is restored automatically.")
-    model = _judge(correct=1.0, complete=1.5) if judge_model else None
-    g = grade_answer(embedder, by_id["Q100"], answer, chat_model=model)
-    assert g.score <= 3.0 and g.states_false and g.invented == ["model.save()", "torch.load_model()"]
-    assert g.covered == [] and g.missing == g.key_points  # "加载模型" had been listed as covered
-    assert g.wrong == "Saving a model means calling model.save('model.h5'), which writes the architecture as JSON."
-    assert "model.save(), torch.load_model()" in g.feedback and "do not exist in PyTorch" in g.feedback
-    assert g.to_json()["invented_apis"] == g.invented
-
-
-def test_real_pytorch_names_are_not_called_invented():
-    text = ("Call model.eval() and wrap inference in torch.no_grad(); save with torch.save(model.state_dict(), p), "
-            "then model.load_state_dict(torch.load(p, weights_only=True)). nn.Linear, F.cross_entropy, "
-            "optim.AdamW, torch.nn.utils.clip_grad_norm_, torch.distributed.fsdp, optimizer.zero_grad(), and "
-            "the candidate's own layer model.fc1(x) all exist.")
-    assert invented_apis(text) == []
-    assert invented_apis('model = torch.jit.script(model)\nmodel.save("model.pt")') == []  # TorchScript has save()
-    assert invented_apis("build it with torch.build(config) and train with model.fit(x, y)") == [
-        "torch.build()", "model.fit()"]
-
-
-def test_an_answer_the_judge_doubts_is_not_said_to_cover_key_points(embedder, by_id):
+def test_points_e5_finds_covered_by_shared_words_are_not_listed_when_the_fake_judge_doubts_the_answer(embedder, by_id):
     answer = "Data augmentation means adding more layers to the network to increase its capacity."
     assert grade_answer(embedder, by_id["E20"], answer).covered  # shared words, by embeddings alone
-    g = grade_answer(embedder, by_id["E20"], answer, chat_model=_judge(correct=-0.5, complete=0.5, claims=-0.5))
+    g = grade_answer(embedder, by_id["E20"], answer, chat_model=fake_judge(correct=-0.5, complete=0.5, claims=-0.5))
     assert g.covered == [] and g.missing == g.key_points
     assert "Key points covered" not in g.feedback and "All key points" not in g.feedback
-
-
-@pytest.mark.parametrize("answer", ["不知道", "我不会，抱歉", "I don't know", "No idea, sorry.", "pass", "跳过"])
-def test_saying_one_cannot_answer_is_no_answer_not_a_false_statement(embedder, by_id, answer):
-    # the judge had called "不知道" false and quoted it as an incorrect statement
-    model = _judge(correct=-2.0)
-    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
-    assert g.score == 0.0 and not g.states_false and g.wrong == "" and not model.asked and g.graded_by == "none"
-    assert g.feedback == TEXT[detect_language(answer)]["empty"]
-
-
-def test_an_answer_that_only_starts_with_i_dont_know_is_graded():
-    assert not declines("不知道怎么说，梯度累积就是把几个 batch 的梯度加起来再更新")
-    assert not declines("passing the gradients along is what backward() does")
-
-
-def test_an_answer_about_another_concept_scores_near_zero(embedder, by_id):
-    g = grade_answer(embedder, by_id["E20"], "Autograd records operations to compute gradients.",
-                     chat_model=_judge(on_topic=-2.0))
-    assert g.score <= 1.0 and g.other_topic and "different concept" in g.feedback
-
-
-@pytest.mark.parametrize("model", [
-    ScriptedModel(["points: Y Y Y"]),  # a model (e.g. a remote server) that gives no probabilities
-    JudgingModel({}, error=RuntimeError("model crashed")),
-    JudgingModel({"correct": float("nan")}),
-], ids=["no-probabilities", "raises", "nan"])
-def test_a_judge_that_cannot_judge_falls_back_to_the_embedding_grade(embedder, by_id, model):
-    answer = CASES["Q73"]["partial"][0]
-    g = grade_answer(embedder, by_id["Q73"], answer, chat_model=model)
-    assert g.graded_by == "embedding" and "向量相似度" in g.feedback
-    assert g.score == grade_answer(embedder, by_id["Q73"], answer).score
 
 
 @pytest.mark.slow
@@ -551,7 +412,7 @@ def test_the_interview_tab_asks_the_llm_judge_only_when_llm_grading_is_on(engine
     from chatbot.ui.interview import InterviewTab
     from indexer.config import Config
 
-    model = _judge()
+    model = fake_judge()
     eng = Engine(dataclasses.replace(engine.config, llm_grading=llm_grading), index=engine.index, chat_model=model)
     session = start_interview(list(eng.index.questions.values()), None, 1)
     session.items[0] = InterviewItem(eng.index.questions["Q73"])
@@ -565,7 +426,7 @@ def test_the_interview_tab_shows_i_dont_know_as_no_answer(engine):
     from chatbot.rag.engine import Engine
     from chatbot.ui.interview import InterviewTab
 
-    model = _judge()
+    model = fake_judge()
     eng = Engine(engine.config, index=engine.index, chat_model=model)
     session = start_interview(list(eng.index.questions.values()), None, 1)
     session.items[0] = InterviewItem(eng.index.questions["Q73"])

@@ -44,16 +44,16 @@ def spearman(xs: list[float], ys: list[float]) -> float:
 
 
 def evaluate_grading(engine, path: Path = GRADING_SET, *, use_llm: bool = True, limit: int = 0) -> dict:
-    from chatbot.interview.grading import grade_answer
+    from chatbot.interview.grading import grader_for
 
     questions = engine.index.questions
     model = engine.chat_model() if use_llm else None
+    grader, embedding = grader_for(engine.index.embedder, model), grader_for(engine.index.embedder)
     rows: list[dict[str, Any]] = []
     for item in load_grading_set(path)[: limit or None]:
-        grade = grade_answer(engine.index.embedder, questions[item["qid"]], item["answer"], chat_model=model)
+        grade = grader.grade(questions[item["qid"]], item["answer"])
         if model is not None:  # what the embeddings alone gave, beside the judge's log-odds: for calibration
-            item = {**item, "embedding_score": grade_answer(engine.index.embedder, questions[item["qid"]],
-                                                            item["answer"]).score}
+            item = {**item, "embedding_score": embedding.grade(questions[item["qid"]], item["answer"]).score}
         rows.append({**item, "score": grade.score, "graded_by": grade.graded_by, "covered": len(grade.covered),
                      "points": len(grade.key_points), "wrong_found": grade.wrong, "states_false": grade.states_false,
                      "invented_apis": grade.invented,

@@ -1,8 +1,7 @@
 """Feedback on a graded answer, composed by code from the grade (so it always agrees with the score)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+from chatbot.interview.grade import Grade
 from chatbot.interview.invented_apis import torch_version
 from indexer.records import Question
 
@@ -49,31 +48,41 @@ TEXT = {
 }
 
 
-def compose_feedback(score: float, points: list[str], covered: list[str], missing: list[str], wrong: str,
-                     other_topic: bool, question: Question, language: str, graded_by: str, *,
-                     states_false: bool = False, invented: Sequence[str] = (), agrees: bool = False) -> str:
+# Not calibration: where the verdict's wording changes, chosen for the reader (no labelled feedback exists to fit
+# them on); eval-grading's own bands (good >= 6, wrong <= 3) are what the grade is measured against.
+GOOD_FROM = 7.5
+FAIR_FROM = 4.0
+
+
+def compose_feedback(grade: Grade, question: Question, language: str) -> str:
     """What the candidate reads: a verdict, the points covered and missing, any wrong statement, where the
     reference is, and which grader decided — in the answer's language."""
     t = TEXT[language]
-    # `agrees`: every statement was checked against the reference and agrees with it (a correct one-liner)
-    verdict = t["good"] if score >= 7.5 else t["fair"] if score >= 4 else t["brief"] if agrees else t["weak"]
-    lines = [verdict + t["stats"].format(n_cov=len(covered), n=len(points))]
-    if other_topic:
+    # a low score whose statements all agree with the reference is brief, not far from it (a correct one-liner)
+    verdict = (t["good"] if grade.score >= GOOD_FROM else t["fair"] if grade.score >= FAIR_FROM
+               else t["brief"] if grade.agrees else t["weak"])
+    lines = [verdict + t["stats"].format(n_cov=len(grade.covered), n=len(grade.key_points))]
+    if grade.other_topic:
         lines.append(t["other_topic"])
-    if invented:
-        lines.append(t["invented"].format(version=torch_version(), names=", ".join(invented)))
-    if wrong:
-        lines.append(t["wrong"].format(quote=wrong))
-    elif states_false and not invented:
+    if grade.invented:
+        lines.append(t["invented"].format(version=torch_version(), names=", ".join(grade.invented)))
+    if grade.wrong:
+        lines.append(t["wrong"].format(quote=grade.wrong))
+    elif grade.states_false and not grade.invented:
         lines.append(t["states_false"])
-    if covered:
+    if grade.covered:
         lines.append(t["covered"])
-        lines.extend(f"- {p}" for p in covered[:5])
-    if missing:
+        lines.extend(f"- {p}" for p in grade.covered[:5])
+    if grade.missing:
         lines.append(t["missing"])
-        lines.extend(f"- {p}" for p in missing[:5])
-    elif points:
+        lines.extend(f"- {p}" for p in grade.missing[:5])
+    elif grade.key_points:
         lines.append(t["all_covered"])
     lines.append(t["reference"].format(qid=question.id))
-    lines.append(t["graded_by_llm"] if graded_by == "llm" else t["graded_by_embedding"])
+    lines.append(t["graded_by_llm"] if grade.graded_by == "llm" else t["graded_by_embedding"])
     return "\n".join(lines)
+
+
+def no_answer_feedback(language: str | None) -> str:
+    """For an answer with nothing to grade: in its language, or in both when it has no words to tell ("", "？？")."""
+    return TEXT[language]["empty"] if language else TEXT["zh"]["empty"] + "\n" + TEXT["en"]["empty"]

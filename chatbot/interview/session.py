@@ -9,7 +9,8 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from chatbot.interview.grading import Grade, grade_answer
+from chatbot.interview.grade import Grade
+from chatbot.interview.grading import grade_answer
 from chatbot.interview.keypoints import key_points
 from chatbot.interview.topics import TOPICS, topic_of
 from chatbot.rag.retriever import topic_key
