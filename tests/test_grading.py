@@ -80,7 +80,7 @@ def test_an_answer_built_on_apis_pytorch_does_not_have_is_false_by_either_grader
     model = fake_judge(correct=1.0, complete=1.5) if judge_model else None
     g = grade_answer(EMBEDDER, by_id["Q100"], answer, chat_model=model)
     assert g.score <= WRONG_CAP.value and g.states_false and g.invented == ["model.save()", "torch.load_model()"]
-    assert g.covered == [] and g.missing == g.key_points  # "加载模型" had been listed
+    assert g.covered == [] and g.missing == g.key_points and g.coverage == 0.0  # "加载模型" had been listed
     assert g.wrong == "Saving a model means calling model.save('model.h5'), which writes the architecture as JSON."
     assert "model.save(), torch.load_model()" in g.feedback and "do not exist in PyTorch" in g.feedback
     assert g.to_json()["invented_apis"] == g.invented
@@ -92,14 +92,14 @@ GRADE = Grade(7.5, ["a", "b"], ["a"], ["b"], "llm", similarity=0.9, coverage=0.5
 
 def test_a_grade_in_doubt_lists_no_key_point_as_covered_and_keeps_its_score():
     g = GRADE.in_doubt()
-    assert (g.covered, g.missing, g.agrees) == ([], ["a", "b"], False)
+    assert (g.covered, g.missing, g.coverage, g.agrees) == ([], ["a", "b"], 0.0, False)
     assert g.score == 7.5 and not g.states_false
 
 
 def test_a_grade_stating_something_false_is_in_doubt_capped_and_quotes_the_statement():
     g = GRADE.stating_false("torch.build(config) builds the model.")
     assert g.score == WRONG_CAP.value and g.states_false and g.wrong == "torch.build(config) builds the model."
-    assert g.covered == []
+    assert g.covered == [] and g.coverage == 0.0
     assert GRADE.stating_false("").wrong == "" and Grade(1.0, [], [], [], "llm").stating_false("").score == 1.0
 
 

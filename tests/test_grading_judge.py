@@ -158,6 +158,15 @@ def test_a_doubted_answer_whose_statements_agree_keeps_its_points_and_is_called_
     assert not disputed.states_false  # in doubt, but not shown to be false
 
 
+def test_an_answer_the_fake_judge_doubts_lists_no_key_point_and_reports_no_coverage(by_id):
+    # shared words are not coverage: the doubted answer had `covered == []` but still the embeddings' coverage (0.5)
+    q = by_id["E20"]
+    assert grade_answer(EMBEDDER, q, E20_PARTIAL).covered  # by its keywords, without the judge
+    g = grade_answer(EMBEDDER, q, E20_PARTIAL, chat_model=fake_judge(correct=-0.5, complete=0.5, claims=-0.5))
+    assert g.covered == [] and g.missing == g.key_points and g.coverage == 0.0
+    assert "答到的要点" not in g.feedback and "（覆盖参考答案要点 0/2）" in g.feedback
+
+
 # ----------------------------------------------------------------------------------------- fallback
 @pytest.mark.parametrize("model", [
     ScriptedModel(["points: Y Y Y"]),  # a model (e.g. a remote server) that gives no probabilities

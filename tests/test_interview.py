@@ -316,9 +316,10 @@ def fake_judge(correct: float = 3.0, on_topic: float = 3.0, complete: float = 3.
 
 def test_points_e5_finds_covered_by_shared_words_are_not_listed_when_the_fake_judge_doubts_the_answer(embedder, by_id):
     answer = "Data augmentation means adding more layers to the network to increase its capacity."
-    assert grade_answer(embedder, by_id["E20"], answer).covered  # shared words, by embeddings alone
+    alone = grade_answer(embedder, by_id["E20"], answer)
+    assert alone.covered and alone.coverage > 0  # shared words, by embeddings alone
     g = grade_answer(embedder, by_id["E20"], answer, chat_model=fake_judge(correct=-0.5, complete=0.5, claims=-0.5))
-    assert g.covered == [] and g.missing == g.key_points
+    assert g.covered == [] and g.missing == g.key_points and g.coverage == 0.0
     assert "Key points covered" not in g.feedback and "All key points" not in g.feedback
 
 

@@ -34,8 +34,8 @@ class Grade:
     def in_doubt(self) -> Grade:
         """The same grade for an answer whose statements are in doubt: the key points found covered by meaning
         are only shared words ("adding more layers" had been listed as covering data augmentation's points), so
-        none is listed."""
-        return replace(self, covered=[], missing=list(self.key_points), agrees=False)
+        none is listed and the coverage is 0."""
+        return replace(self, covered=[], missing=list(self.key_points), coverage=0.0, agrees=False)
 
     def stating_false(self, quote: str) -> Grade:
         """The same grade for an answer that states something false: in doubt, `quote` shown as the statement
