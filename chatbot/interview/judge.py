@@ -3,7 +3,7 @@
 Asked to write "points: Y N Y / wrong: … / topic: …", the 1.5B model answered Y to nearly everything (wrong and
 off-topic answers scored 10/10 on eval/grading_answers.jsonl). Its *probabilities* are still ordered: over the
 whole set, log P(yes) − log P(no) for "is everything the candidate says correct?" ran 0.5…2.2 for good
-answers, −1.0…0.4 for partial ones and −2.8…0.3 for wrong ones (more in chatbot/interview/grading.py). So the
+answers, −1.0…0.4 for partial ones and −2.8…0.3 for wrong ones (more in chatbot/calibration.py). So the
 judge asks three short questions and reads the first reply token's logits; nothing is generated. An answer it
 doubts has its statements checked one by one (chatbot/interview/claims.py), and the one found least in
 agreement with the reference is what the feedback quotes as false.
@@ -20,6 +20,8 @@ from chatbot.llm.base import ChatModel
 from chatbot.rag.safety import neutralise
 from indexer.records import Question
 
+# Not calibration: prompt budgets, chosen so that the answer and the reference, cut here, leave the questions room
+# in the 4096-token context; they were not fitted on labelled answers.
 ANSWER_CHARS = 1200
 REFERENCE_CHARS = 900
 

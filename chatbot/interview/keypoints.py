@@ -6,6 +6,7 @@ import re
 from indexer.index.keyword import tokenize
 from indexer.text import answer_blocks, is_code_block, sentences
 
+# Not calibration: sizes of what the feedback lists and the judge's prompt holds, not fitted on labelled answers
 MAX_KEY_POINTS = 8
 KEY_POINT_CHARS = 60
 

@@ -8,7 +8,9 @@ from chatbot.interview.session import InterviewSession
 from chatbot.interview.topics import TOPICS, topic_name, topic_of
 from indexer.records import Question
 
-REVIEW_BELOW = 6.0  # topics averaging below this are suggested for review
+# Topics averaging below this are suggested for review. Not calibration: the line eval-grading draws under a
+# good answer (good >= 6), not fitted on anything.
+REVIEW_BELOW = 6.0
 
 # -------------------------------------------------------------------------------------- summaries
 Status = Literal["answered", "skipped", "pending"]
