@@ -160,3 +160,57 @@ def test_the_stream_runs_no_judging_and_adds_no_closing_notes():
 def test_segments_are_typed_records():
     draft = parse("A. B.\n```\nc\n```")
     assert all(isinstance(s, Sentence | Gap | Code) for s in draft.segments)
+
+
+# ----------------------------------------------------------------------------- every sentence checked
+class FakeJudge:
+    """Log-odds by keyword, as a yes/no judge would give them; records what it was asked."""
+
+    def __init__(self, odds: dict[str, float]) -> None:
+        self.odds = odds
+        self.asked: list[str] = []
+
+    def __call__(self, statements: list[str]) -> list[float]:
+        self.asked += statements
+        return [next((v for k, v in self.odds.items() if k in s), 0.3) for s in statements]
+
+
+def checked(reply: str, judge: FakeJudge, **kwargs) -> str:
+    draft = parse(reply)
+    for s in draft.sentences():
+        s.support = "uncited"  # as the citation stage leaves sentences no passage holds
+    ctx = replace(context(), judge=judge, **kwargs)
+    for stage in (s for s in pipeline.STAGES if s.name in ("check", "partial_coverage", "closing_notes")):
+        stage.apply(draft, ctx)
+    return render(draft)
+
+
+def test_a_sentence_the_passages_contradict_is_never_shown():
+    judge = FakeJudge({"probabilities": -1.5, "logits": 2.0})
+    text = checked("CrossEntropyLoss takes raw logits. CrossEntropyLoss expects probabilities after softmax.", judge)
+    assert "probabilities" not in text and "raw logits." in text and "⁽?⁾" not in text
+
+
+def test_a_sentence_the_check_cannot_settle_is_marked_where_it_stands():
+    judge = FakeJudge({"NLLLoss": 0.3, "log_softmax": 2.0, "backward": 2.0})
+    text = checked("Use nn.NLLLoss after the loss. Apply log_softmax first. Then call backward().", judge)
+    assert "after the loss. ⁽?⁾" in text and "first. ⁽?⁾" not in text and NOTES["en"]["unconfirmed"] in text
+
+
+def test_only_sentences_naming_an_api_or_a_number_are_paid_for_unless_all_are_asked():
+    judge = FakeJudge({})
+    checked("Set num_workers to 4. It depends on the machine.", judge)
+    assert judge.asked == ["Set num_workers to 4."]
+    judge = FakeJudge({})
+    checked("Set num_workers to 4. It depends on the machine.", judge, check_all=True)
+    assert len(judge.asked) == 2
+
+
+def test_without_a_judge_unconfirmed_sentences_are_marked_not_dropped():
+    text = checked("Set num_workers to 4.", None)  # type: ignore[arg-type]
+    assert "Set num_workers to 4. ⁽?⁾" in text
+
+
+def test_an_answer_mostly_unconfirmed_says_so_in_its_first_line():
+    text = checked("Use torch.compile(model). It uses 3 passes. It is fast.", FakeJudge({}))
+    assert text.startswith(NOTES["en"]["partial"]) and NOTES["en"]["unconfirmed"] not in text

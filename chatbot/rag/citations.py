@@ -59,7 +59,7 @@ class CitationChecker:
         self._column = {qids[start]: n for n, start in enumerate(self._starts)}
         self._words: dict[str, set[str]] = {}
         self._tokens: dict[str, list[set[str]]] = {}
-        self._vectors: dict[str, np.ndarray] = {}
+        self._prose: dict[str, tuple[list[str], np.ndarray]] = {}
 
     def support(self, sentences: list[str], qids: list[str], *, seen: list[str] | None = None) -> np.ndarray:
         """(len(sentences), len(qids)) support scores; >= 0 means the passage supports the sentence. English
@@ -97,14 +97,27 @@ class CitationChecker:
         return tokens
 
     def _vectors_of(self, qid: str) -> np.ndarray:
-        """The passage's prose sentences as e5 vectors: embedded on first use by an English sentence, then kept."""
-        vectors = self._vectors.get(qid)
-        if vectors is None:
+        return self._prose_of(qid)[1]
+
+    def _prose_of(self, qid: str) -> tuple[list[str], np.ndarray]:
+        """The passage's prose sentences and their e5 vectors: embedded on first use, then kept."""
+        kept = self._prose.get(qid)
+        if kept is None:
             q = self.index.questions[qid]
             prose = [u for u in passage_sentences(strip_code(f"{q.title}\n{q.plain_answer}")) if len(u) >= 6]
             vectors = self.index.embedder.encode_queries(prose) if prose else np.zeros((0, 1), dtype=np.float32)
-            self._vectors[qid] = vectors
-        return vectors
+            kept = self._prose[qid] = (prose, vectors)
+        return kept
+
+    def nearest(self, sentences: list[str], qids: list[str]) -> list[str]:
+        """For each sentence, the sentence of the passages `qids` that e5 puts nearest to it (its evidence)."""
+        pool = [self._prose_of(q) for q in qids]
+        prose = [s for texts, _ in pool for s in texts]
+        if not sentences or not prose:
+            return ["" for _ in sentences]
+        vectors = np.vstack([v for _, v in pool if len(v)])
+        near = self.index.embedder.encode_queries(sentences) @ vectors.T
+        return [prose[int(row.argmax())] for row in near]
 
     def _passage_words(self, qid: str) -> set[str]:
         words = self._words.get(qid)

@@ -1,6 +1,7 @@
 """What every stage may read about the answer being written (the draft itself is what they change)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatbot.rag.citations import CitationChecker
@@ -20,6 +21,9 @@ class AnswerContext:
     title_only: Question | None = None  # the best entry, when it has only a title
     streaming: bool = False  # the draft is still growing: only the cheap stages run, and nothing is concluded
     cut_off: bool = False  # the length limit stopped the model (the reply did not end by itself)
+    # log-odds that each statement agrees with the passages (chatbot/rag/statements.py); None: no model can tell
+    judge: Callable[[list[str]], list[float]] | None = None
+    check_all: bool = False  # check every uncited sentence, not only those naming an API or a number
 
     @property
     def seen(self) -> list[str]:

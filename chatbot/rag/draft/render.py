@@ -6,6 +6,8 @@ import re
 from chatbot.rag.draft.markers import marker
 from chatbot.rag.draft.segments import Code, Draft, Gap, Note, Segment, Sentence
 
+# put right after a sentence that neither a passage holds nor the check confirmed (explained in a closing note)
+UNCONFIRMED = " ⁽?⁾"
 # blank lines a removed block leaves (also the indented ones of a block inside a list item)
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
 
@@ -15,7 +17,7 @@ def render(draft: Draft) -> str:
     out: list[str] = []
     for i, seg in enumerate(segments):
         if isinstance(seg, Sentence):
-            out.append(seg.text)
+            out.append(seg.text + (UNCONFIRMED if seg.support == "marked" else ""))
             # one marker per run: a sentence followed by one citing the same id stays bare, so an answer
             # drawn from one passage is not peppered with the same id
             if seg.citation and _next_citation(segments, i) != seg.citation:

@@ -10,10 +10,12 @@ from typing import Literal
 from chatbot.rag.draft.markers import strip_model_markers
 from indexer.text import fenced_code, split_fenced
 
-# How far a sentence is backed by the knowledge base (set by the citation stage):
-# "cited" — a passage holds it, and it carries that passage's id; "uncited" — no passage holds it;
-# "unchecked" — too short to check, or the draft is still streaming.
-Support = Literal["unchecked", "cited", "uncited"]
+# How far a sentence is backed by the knowledge base:
+# "cited" — a passage holds it, and it carries that passage's id (the citation stage);
+# "checked" — no passage holds it word for word, but the model judged it to agree with them (the check stage);
+# "marked" — neither: shown with a mark where it stands;
+# "uncited" — not held by a passage and not yet checked; "unchecked" — too short to check, or still streaming.
+Support = Literal["unchecked", "cited", "checked", "marked", "uncited"]
 
 
 @dataclass

@@ -62,7 +62,7 @@ class DropHollow(Stage):
         lines = _lines(draft)
         for n, line in enumerate(lines):
             words = [j for j in line if isinstance(draft.segments[j], Sentence)]
-            if len(words) == 1 and _LIST_MARKER.match(draft.segments[words[0]].text):  # type: ignore[union-attr]
+            if len(words) == 1 and _LIST_MARKER.match(draft.segments[words[0]].text):
                 drop.add(words[0])
                 continue
             level = _item_level(draft, line)

@@ -13,7 +13,8 @@ TEXT = {
         "kb_code": "知识库 [{qid}] 中的代码（原样引用）：",
         "model_code": "> 注：以下代码由模型编写，并非出自知识库，请自行验证。",
         "code_cut": "（模型写的示例代码超出了长度限制，被截断的部分已省略。）",
-        "uncited": "> 注：没有 [Q…]/[E…] 引用标记的句子不是出自知识库，请自行核实。",
+        "unconfirmed": "> 注：标有 ⁽?⁾ 的句子未能与知识库核对，请自行核实。",
+        "partial": "知识库只部分涵盖这个问题：带 [Q…]/[E…] 引用的内容出自知识库，标有 ⁽?⁾ 的内容未能与知识库核对，请自行核实。",
     },
     "en": {
         "title_only": "The knowledge base lists question {qid} ({title}) without a written answer. "
@@ -22,8 +23,10 @@ TEXT = {
         "model_code": "> Note: the code below was written by the model, not taken from the knowledge base; "
                       "please verify it.",
         "code_cut": "(The model's code example ran past the length limit; the cut-off part was left out.)",
-        "uncited": "> Note: sentences without a [Q…]/[E…] citation do not come from the knowledge base; "
-                   "please verify them.",
+        "unconfirmed": "> Note: sentences marked ⁽?⁾ could not be confirmed against the knowledge base; "
+                       "please verify them.",
+        "partial": "The knowledge base covers this question only in part: what carries a [Q…]/[E…] citation comes "
+                   "from it; sentences marked ⁽?⁾ could not be confirmed against it, so please verify them.",
     },
 }
 
@@ -66,7 +69,7 @@ class AppendKBCode(Stage):
 
 class ClosingNotes(Stage):
     """What the user should know about the text above: model code cut off (when no KB code replaced it), and
-    sentences that no passage supports."""
+    what the mark on unconfirmed sentences means."""
 
     name = "closing_notes"
 
@@ -74,5 +77,19 @@ class ClosingNotes(Stage):
         text = TEXT[ctx.language]
         if "cut_code" in draft.removed and not ctx.kb_code:
             draft.segments += note_block("code_cut", text["code_cut"])
-        if any(s.support == "uncited" for s in draft.sentences()):
-            draft.segments += note_block("uncited", text["uncited"])
+        if any(isinstance(s, Note) and s.kind == "partial" for s in draft.segments):
+            return  # the opening line already says what the marks mean
+        if any(s.support == "marked" for s in draft.sentences()):
+            draft.segments += note_block("unconfirmed", text["unconfirmed"])
+
+
+class PartialCoverage(Stage):
+    """When most of what the model wrote is not confirmed by the knowledge base, the answer says so first, in
+    one line, instead of letting confident prose pass for the knowledge base's."""
+
+    name = "partial_coverage"
+
+    def apply(self, draft: Draft, ctx: AnswerContext) -> None:
+        judged = [s for s in draft.sentences() if s.support in ("cited", "checked", "marked")]
+        if judged and sum(s.support == "marked" for s in judged) > len(judged) / 2:
+            draft.segments[:0] = [Note("partial", TEXT[ctx.language]["partial"]), Gap("\n\n")]
