@@ -62,6 +62,26 @@ LOOP_SHARE = Calibrated(0.2, fitted_on="0.5B loops and 1.5B structured answers t
                         figure="the 0.5B loops filled the rest of the answer; a phrase a structured 1.5B answer "
                                "uses three times covered far less")
 
+# Follow-ups: a short question is a follow-up when the previous turn's query in front of it raises the dense
+# cosine of its best hit by more than this (chatbot/rag/followup.py).
+FOLLOWUP_GAIN = Calibrated(
+    0.035, fitted_on="eval/followup_pairs.jsonl, split 'fit' (40 of 80 pairs: 20 follow-up, 20 standalone, half "
+                     "Chinese, half English); measured by tests/test_followup.py::test_the_labelled_pairs",
+    figure="accuracy 0.90 on the fit half (plateau 0.034-0.037), 0.90 on the held-out half; zh 0.975, en 0.825 "
+           "(misses: 'what about Adam?', 'its hyperparameters', an English turn followed by Chinese). "
+           "0.03: 0.875/0.875; 0.045: 0.875/0.85")
+
+
+# Answer sentences no passage holds, checked by the model beside their nearest passage sentence (yes/no log-odds):
+# at most this, the passages contradict the sentence and it is dropped; at least SENTENCE_AGREES, it is kept as
+# checked; in between it is marked as unconfirmed.
+SENTENCE_CONTRADICTED = Calibrated(
+    0.0, fitted_on="provisional: shared/notes/statement_check_probe.md (5 false / 5 true statements of real answers)",
+    figure="false statements scored 0.05-0.43, true ones 0.28-0.94")
+SENTENCE_AGREES = Calibrated(
+    0.6, fitted_on="provisional: shared/notes/statement_check_probe.md (5 false / 5 true statements of real answers)",
+    figure="no false statement above 0.43")
+
 
 # --- interview: grading ------------------------------------------------------------------------------------------
 # The data sets the grading constants were fitted on. eval/grading_answers.jsonl holds 104 labelled answers (good,
