@@ -2,7 +2,10 @@
 an app started with a file of users (KBCHAT_AUTH_FILE): nothing answers before the login.
 
 Needs the `playwright` Python package and a system Chromium at /usr/bin/chromium (no browser download);
-skipped with the reason otherwise. Screenshots go to artifacts/ (gitignored).
+skipped with the reason otherwise. Screenshots go to artifacts/ (gitignored); with KBCHAT_SCREENSHOTS set to a
+folder, the three tabs are also saved there as chat.png, interview.png and lookup.png (the README's images:
+`KBCHAT_SCREENSHOTS=docs/images python -m pytest tests/test_browser.py`; Chinese text needs a CJK font such as
+Debian's fonts-noto-cjk). Unset, as in CI, no tracked file changes.
 """
 from __future__ import annotations
 
@@ -14,12 +17,23 @@ import pytest
 
 CHROMIUM = os.environ.get("KBCHAT_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+SCREENSHOTS = os.environ.get("KBCHAT_SCREENSHOTS", "")  # a folder for the documentation's images, or empty
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
 TIMEOUT_MS = 120_000
+
+
+def screenshot(page, artifact: str, doc_image: str = "", **options) -> None:
+    """Saves artifacts/<artifact>; also <KBCHAT_SCREENSHOTS>/<doc_image> when that variable names a folder."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / artifact), **options)
+    if doc_image and SCREENSHOTS:
+        folder = Path(SCREENSHOTS).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / doc_image), **options)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +57,6 @@ def page(browser, app_url):
 
 
 def test_ask_see_sources_and_citations(page):
-    ARTIFACTS.mkdir(exist_ok=True)
     page.fill("#chat-input textarea", "如何在PyTorch中实现梯度累积？")
     page.press("#chat-input textarea", "Enter")
 
@@ -53,7 +66,7 @@ def test_ask_see_sources_and_citations(page):
     assert "梯度累积" in page.inner_text("#sources")
     assert "extractive mode" in page.inner_text("#status")
     page.wait_for_timeout(500)  # let the last streamed chunk render
-    page.screenshot(path=str(ARTIFACTS / "browser_chat.png"))
+    screenshot(page, "browser_chat.png", "chat.png")
 
     # a citation jumps to its entry in the sources panel, in this tab
     last = page.eval_on_selector_all('#chatbot a[href^="#src-"]', "els => els.map(e => e.getAttribute('href'))")[-1]
@@ -79,7 +92,7 @@ def test_lookup_tab_opens_a_question(page):
     page.press("#lookup-input textarea", "Enter")
     page.wait_for_selector("#lookup-result h2")
     assert "Q73" in page.inner_text("#lookup-result h2")
-    page.screenshot(path=str(ARTIFACTS / "browser_lookup.png"))
+    screenshot(page, "browser_lookup.png", "lookup.png")
 
 
 def test_interview_tab_runs_a_question(page):
@@ -90,7 +103,7 @@ def test_interview_tab_runs_a_question(page):
     page.click("#iv-submit")
     page.wait_for_selector("#iv-feedback details")
     assert "/10" in page.inner_text("#iv-feedback")
-    page.screenshot(path=str(ARTIFACTS / "browser_interview.png"), full_page=True)
+    screenshot(page, "browser_interview.png", "interview.png", full_page=True)
 
 
 
@@ -132,8 +145,7 @@ def test_login_in_the_browser(browser, auth_app_url):
         page.goto(auth_app_url, wait_until="domcontentloaded")
         password = page.wait_for_selector("input[type=password]")
         assert page.query_selector("#chat-input") is None  # nothing of the app before logging in
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "browser_login.png"))
+        screenshot(page, "browser_login.png")
 
         page.locator("input:not([type=password])").first.fill(USER)
         password.fill("wrong password")
