@@ -138,8 +138,10 @@ class Answerer:
                 first = first or time.perf_counter()
                 raw += piece
                 yield Delta(pipeline.preview(raw, streaming))
+            # the reply used its whole token budget: it did not end by itself (a short margin for the end token)
+            cut_off = model.count_tokens(raw) >= self.engine.config.max_new_tokens - 2
             try:
-                draft = pipeline.run(parse(raw), ctx)
+                draft = pipeline.run(parse(raw), replace(ctx, cut_off=cut_off))
                 break
             except Degenerate as exc:
                 problems.append(exc.diagnosis.problem)
