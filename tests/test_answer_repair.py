@@ -32,6 +32,13 @@ STRUCTURED_EN = ("1. What: Gradient accumulation sums the gradients of several m
                  "backward() every batch and optimizer.step() plus zero_grad() every N batches.")
 
 
+def body(answer) -> str:
+    """The answer after the line the product may put first (the scripted model gives no yes/no log-odds, so
+    its sentences stay unconfirmed, and a mostly unconfirmed answer opens by saying so)."""
+    lead = NOTES[answer.language]["partial"]
+    return answer.text[len(lead):].lstrip() if answer.text.startswith(lead) else answer.text
+
+
 def answer_with(engine, replies, question, **kwargs):
     model = ScriptedModel(replies, sequence=True)
     answerer = Answerer(Engine(engine.config, index=engine.index, chat_model=model))
@@ -135,7 +142,7 @@ def test_only_the_clause_announcing_removed_code_goes_not_its_paragraph(engine):
              "```python\nfor param in model.layer5.parameters():\n    param.requires_grad = False\n```\n\n"
              "这样，模型的第5层就不会被训练，而其他层可以继续训练。")
     a, _ = answer_with(engine, [[reply]], "PyTorch中如何冻结模型的部分参数？")
-    assert a.text.startswith("在PyTorch中，冻结模型的部分参数") and "不会在训练过程中被更新。" in a.text
+    assert body(a).startswith("在PyTorch中，冻结模型的部分参数") and "不会在训练过程中被更新。" in a.text
     assert "可以这样做" not in a.text and "model.layer5" not in a.text
     assert "第5层" not in a.text  # "这样，模型的第5层就不会被训练" spoke of the removed code
 
@@ -155,7 +162,7 @@ def test_the_announcing_clause_of_english_prose_is_cut_at_its_sentence_start(eng
              "training sample, so the model sees more varied data and overfits less.")
     reply = first + " For example, compose them with transforms.Compose like this:\n```python\nx = 1\n```"
     a, _ = answer_with(engine, [[reply]], "How do I do data augmentation in PyTorch? Give an example")
-    assert a.text.startswith(first[:60]) and "like this" not in a.text and "x = 1" not in a.text
+    assert body(a).startswith(first[:60]) and "like this" not in a.text and "x = 1" not in a.text
 
 
 def test_the_announcement_of_code_the_length_limit_cut_off_goes_with_it(engine):
@@ -180,7 +187,7 @@ def test_the_heading_between_removed_code_and_its_explanation_goes_with_the_code
     explained = "这个网络只有一个全连接层 `nn.Linear(10, 1)`，`forward` 把输入直接送进这一层，输出一个值。"
     reply = "```python\nself.fc = nn.Linear(10, 1)\n```\n\n解释：\n" + explained
     a, _ = answer_with(engine, [[reply]], "给我写一段代码：用 PyTorch 定义一个只有一个全连接层的简单神经网络")
-    assert a.text.startswith(explained[:20]) and "解释：" not in a.text
+    assert body(a).startswith(explained[:20]) and "解释：" not in a.text
 
 
 def test_a_code_only_reply_describing_other_code_is_retried_for_prose(engine):
