@@ -88,9 +88,9 @@ class Draft:
             end += 1
         return range(start, end)
 
-    def prose(self) -> str:
-        """The model's prose as the user reads it, without code, notes or citations."""
-        return "".join(s.text for s in self.segments if isinstance(s, Sentence | Gap)).strip()
+    def text_of(self, indexes: range) -> str:
+        """The segments' text as written, joined (citations and marks left out)."""
+        return "".join(self.segments[i].text for i in indexes)
 
     # -- changing
     def remove(self, indexes, why: str) -> None:

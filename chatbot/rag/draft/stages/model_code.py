@@ -45,8 +45,7 @@ def _without_block(draft: Draft, i: int, *, kb_code: str, why: str) -> None:
     after = draft.paragraph_after(i)
     first = next((draft.segments[k] for k in after if isinstance(draft.segments[k], Sentence)), None)
     if first is not None and _DESCRIBES_BLOCK.match(first.text):
-        paragraph = "".join(getattr(draft.segments[k], "text", "") for k in after)
-        if not describes(paragraph, kb_code):
+        if not describes(draft.text_of(after), kb_code):
             drop.update(after)
     draft.remove(drop, why)
 

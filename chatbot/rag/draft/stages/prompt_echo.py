@@ -19,7 +19,6 @@ class DropPromptEcho(Stage):
         for i, seg in enumerate(draft.segments):
             if isinstance(seg, Sentence) and i not in drop:
                 line = draft.line_of(i)
-                text = "".join(getattr(draft.segments[j], "text", "") for j in line)
-                if any(c in text for c in _CUES):
+                if any(c in draft.text_of(line) for c in _CUES):
                     drop.update(line)
         draft.remove(drop, self.name)
