@@ -46,3 +46,15 @@ def test_labelled_citation_pairs_and_grading_answers_are_well_formed():
     answers = load_grading_set(GRADING_SET)
     assert len(answers) >= 80 and len({a["qid"] for a in answers}) >= 20
     assert {a["label"] for a in answers} <= LABEL_RANK.keys()
+
+
+NEARKB_SET = FACTS_SET.parent / "nearkb_questions.jsonl"
+
+
+def test_the_near_kb_set_loads_with_the_shape_issue_21_asks_for():
+    qs = load_fact_questions(NEARKB_SET)
+    raw = [json.loads(line) for line in NEARKB_SET.read_text("utf-8").splitlines() if line.strip()]
+    assert len(qs) >= 40 and len({q.id for q in qs}) == len(qs)
+    assert abs(sum(q.lang == "zh" for q in qs) - sum(q.lang == "en" for q in qs)) <= 4
+    assert all(2 <= len(q.facts) <= 4 and q.false_claims and q.expected_ids for q in qs)
+    assert all(r.get("checked") for r in raw)  # the documentation page each fact was checked against
