@@ -85,6 +85,8 @@ def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limi
             "cites_expected": bool(set(a.citations) & set(item.expected_ids)), "citations": a.citations,
             "sources": [h.question.id for h in a.sources], "model": a.model,
             "first_token_ms": a.first_token_ms, "total_ms": a.total_ms, "answer": a.text,
+            "unfinished": a.mode == "llm" and ends_unfinished(a.text), "hollow": a.mode == "llm" and is_hollow(a.text),
+            "sentences": a.sentence_support(),
         })
         if progress is not None:
             progress(rows[-1])
@@ -99,6 +101,8 @@ def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limi
         "repaired_by_retry": sum(bool(r["repaired"]) and r["mode"] == "llm" for r in rows),
         "fell_back_to_extractive": sum(bool(r["repaired"]) and r["mode"] == "extractive" for r in rows),
         "answers_citing_an_expected_id": sum(r["cites_expected"] for r in rows) / n,
+        "cut_off_or_hollow_answers": sum(r["unfinished"] or r["hollow"] for r in rows),
+        **sentence_shares(rows),
         "first_token_ms_p50": statistics.median([r["first_token_ms"] for r in rows]) if rows else 0.0,
         "total_ms_p50": statistics.median([r["total_ms"] for r in rows]) if rows else 0.0,
     }
@@ -106,6 +110,14 @@ def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limi
     if pairs:
         summary.update(pairs)
     return {"summary": summary, "rows": rows}
+
+
+def sentence_shares(rows: list[dict]) -> dict[str, float]:
+    """Of the model's prose sentences long enough to check: the share a passage holds (cited), the check
+    confirmed (checked), and shown marked as unconfirmed (marked)."""
+    totals = {k: sum(r["sentences"].get(k, 0) for r in rows) for k in ("cited", "checked", "marked")}
+    judged = sum(totals.values())
+    return {f"sentences_{k}": v / judged for k, v in totals.items()} if judged else {}
 
 
 def citation_precision(engine, path: Path = CITATION_PAIRS) -> dict:
@@ -129,7 +141,33 @@ def citation_precision(engine, path: Path = CITATION_PAIRS) -> dict:
 
 
 _APP_LINES = (">", "知识库 [", "知识库 中的代码", "知识库只列出了问题", "Code from the knowledge base", "The knowledge base lists question",
-              "（未使用语言模型", "(No language model used")
+              "（未使用语言模型", "(No language model used", "知识库只部分涵盖", "The knowledge base covers this question only")
+
+
+def model_prose(answer: str) -> str:
+    """An answer's text without the lines the product adds around the model's (notes, code intros, leads)."""
+    return "\n".join(line for line in answer.split("\n") if not line.lstrip().startswith(_APP_LINES))
+
+
+def ends_unfinished(answer: str) -> bool:
+    """The model's prose stops in the middle of a sentence (read from the text, so any version's answers can be
+    compared)."""
+    from chatbot.rag.draft.segments import Sentence, parse
+    from chatbot.rag.draft.stages.unfinished import FINISHED
+
+    last = next((s for s in reversed(parse(model_prose(answer)).segments) if not s.text.isspace()), None)
+    return isinstance(last, Sentence) and not FINISHED.search(last.text)
+
+
+def is_hollow(answer: str) -> bool:
+    """A list item or heading with nothing under it in the model's prose."""
+    from chatbot.rag.draft.context import AnswerContext
+    from chatbot.rag.draft.segments import parse
+    from chatbot.rag.draft.stages.hollow import DropHollow
+
+    draft = parse(model_prose(answer))
+    DropHollow().apply(draft, AnswerContext("", "zh", [], []))
+    return bool(draft.removed)
 
 
 def citation_candidates(engine, rows: list[dict]) -> list[dict]:
@@ -145,7 +183,7 @@ def citation_candidates(engine, rows: list[dict]) -> list[dict]:
         if row["mode"] != "llm" or not row.get("sources"):
             continue
         # the model's prose only: not the notes, code intros and title-only lines the app adds around it
-        clean = "\n".join(line for line in row["answer"].split("\n") if not line.lstrip().startswith(_APP_LINES))
+        clean = model_prose(row["answer"])
         sentences = [s.text for s in parse(clean).sentences() if len(s.text) >= 8]
         scores = checker.support(sentences, row["sources"])
         for sentence, row_scores in zip(sentences, scores):

@@ -10,7 +10,7 @@ from chatbot.rag.draft.segments import Draft, Gap, Sentence
 from chatbot.rag.draft.stages.base import Stage
 
 # a sentence end: punctuation, optionally closed by a quote, bracket or emphasis; or a label's colon
-_FINISHED = re.compile(r"""[。！？!?.；;:：…)）」』"'”’*`]\s*$""")
+FINISHED = re.compile(r"""[。！？!?.；;:：…)）」』"'”’*`]\s*$""")
 
 
 class DropUnfinished(Stage):
@@ -21,5 +21,5 @@ class DropUnfinished(Stage):
             return
         last = next((i for i in reversed(range(len(draft.segments)))
                      if not isinstance(draft.segments[i], Gap)), None)
-        if last is not None and isinstance(s := draft.segments[last], Sentence) and not _FINISHED.search(s.text):
+        if last is not None and isinstance(s := draft.segments[last], Sentence) and not FINISHED.search(s.text):
             draft.remove([last], self.name)
