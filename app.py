@@ -14,10 +14,16 @@ import logging
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
 
-from indexer.config import Config, add_config_flags, config_from_cli
+from chatbot.ui.config import WebConfig
+from indexer.config import add_config_flags, config_from_cli
+
+if TYPE_CHECKING:
+    from chatbot.llm.base import ChatModel
+    from indexer.records import Question
 
 TITLE = "PyTorch 面试知识库助手 · PyTorch Interview KB Chat"
 
@@ -48,9 +54,10 @@ CSS = """
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] + " Flags override KBCHAT_* "
-                                     "environment variables (e.g. KBCHAT_BACKEND=none).")
+                                     "environment variables (e.g. KBCHAT_LLM_BACKEND=none).")
     add_config_flags(parser, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
-                     "max_new_tokens", "host", "port", "auth", "auth_file", "llm_url", "llm_timeout", "llm_grading")
+                     "max_new_tokens", "host", "port", "auth", "auth_file", "llm_url", "llm_timeout", "llm_grading",
+                     config=WebConfig)
     parser.add_argument("--share", action="store_true", default=False,
                         help="also publish a temporary public gradio.live link (needs internet; off by default)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -61,7 +68,7 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def load_engine(config: Config):
+def load_engine(config: WebConfig):
     """Builds (first start) or opens the index and loads the LLM once; prints what is happening."""
     from chatbot.rag.engine import Engine
 
@@ -88,14 +95,21 @@ def load_engine(config: Config):
         model = None
     if model is not None:
         say(f"      model {model.name} ({model.backend}) on {model.device}")
-        if getattr(model, "states", None) is not None:
-            from chatbot.rag.warmup import PrefixWarmer
-
-            PrefixWarmer(model, list(index.questions.values()), grading=config.llm_grading).start()
+        if model.supports_prompt_states:
+            start_warmer(model, list(index.questions.values()), grading=config.llm_grading)
             say("      saved prompt states are built in the background while the model is idle")
     elif config.llm_enabled:
         say(f"      no language model, answering extractively: {engine.llm_error}")
     return engine
+
+
+def start_warmer(model: ChatModel, questions: list[Question], *, grading: bool) -> None:
+    """Saved prompt states for the answers' prompts, then (when the LLM grades interview answers) the judge's."""
+    from chatbot.interview.warm_prompts import grading_prefixes
+    from chatbot.rag.warmup import PrefixWarmer, chat_prefixes
+
+    sources = [chat_prefixes(questions)] + ([grading_prefixes(questions)] if grading else [])
+    PrefixWarmer(model, sources).start()
 
 
 def build_demo(handlers):
@@ -109,7 +123,7 @@ def build_demo(handlers):
     model = handlers.engine.chat_model() if handlers.use_llm else None
     # One generation at a time (the model is shared and CPU-bound): queued users see their position.
     # An inference server (--llm-url) batches: as many at once as it is sent (KBCHAT_LLM_PARALLEL).
-    llm_limit = getattr(model, "parallel", 1) if model is not None else 2
+    llm_limit = model.parallel if model is not None else 2
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"# {TITLE}\n回答只依据知识库（PyTorch 面试题），并用 [Q…]/[E…] 标注出处。 "
@@ -220,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    config = config_from_cli(args)
+    config = config_from_cli(args, WebConfig)
     if config.llm_backend not in {"auto", "llamacpp", "transformers", "none"}:
         print(f"error: unknown backend {config.llm_backend!r}: use auto, llamacpp, transformers or none",
               file=sys.stderr)

@@ -45,12 +45,12 @@ def pct(values: list[float], q: float) -> float:
 
 def worker(model_name: str, mode: str, n: int, max_new_tokens: int) -> dict:
     from chatbot.rag.answerer import Answerer
+    from chatbot.rag.config import RAGConfig
     from chatbot.rag.engine import Engine
     from chatbot.rag.warmup import chat_prefixes
     from chatbot.records import Delta
-    from indexer.config import Config
 
-    config = Config.from_env()
+    config = RAGConfig.from_env()
     config.llm_model = model_name
     config.llm_backend = "llamacpp"
     config.max_new_tokens = max_new_tokens
@@ -60,8 +60,8 @@ def worker(model_name: str, mode: str, n: int, max_new_tokens: int) -> dict:
     model: Any = engine.chat_model()
     if model is None:
         return {"model": model_name, "mode": mode, "error": engine.llm_error}
-    states = getattr(model, "states", None)
-    if states is not None:  # a private, empty store: cold means cold
+    states = None
+    if model.supports_prompt_states:  # a private, empty store: cold means cold
         from chatbot.llm.prefix_states import PrefixStateStore
 
         model.states = states = PrefixStateStore(Path(tempfile.mkdtemp()), config.state_cache_mb << 20)

@@ -110,10 +110,11 @@ def timed_stream(model, messages, max_new_tokens: int) -> dict:
 
 
 def worker(backend: str, model_name: str, device: str, max_new_tokens: int, runs: int, quality: bool) -> dict:
-    from chatbot.llm.registry import ModelUnavailable, load_chat_model
-    from indexer.config import Config
+    from chatbot.llm.config import LLMConfig
+    from chatbot.llm.errors import ModelUnavailable
+    from chatbot.llm.registry import load_chat_model
 
-    cfg = Config.from_env()
+    cfg = LLMConfig.from_env()
     cfg.llm_model, cfg.llm_backend, cfg.device = model_name, backend, device
     converting = False
     if backend == "transformers":

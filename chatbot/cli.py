@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from chatbot.interview.config import InterviewConfig
+from chatbot.interview.limits import MAX_ANSWER_CHARS
+from chatbot.rag.limits import MAX_QUESTION_CHARS
 from indexer.config import add_config_flags, config_from_cli
 from indexer.errors import KBChatError
 from indexer.text import bound_user_text
@@ -86,12 +89,10 @@ def _format_table(hits) -> str:
 
 
 def cmd_search(args, engine) -> int:
-    from chatbot.rag.retriever import MAX_QUERY_CHARS
-
     if args.queries_file:
         status = 0
         for item in _read_queries(args.queries_file):
-            query = _note_if_cut(item.text, MAX_QUERY_CHARS, f"query on line {item.line}").strip()
+            query = _note_if_cut(item.text, MAX_QUESTION_CHARS, f"query on line {item.line}").strip()
             if item.error or not query:
                 print(f"warning: {item.error or f'line {item.line} of {args.queries_file} is empty'}; printed []",
                       file=sys.stderr)
@@ -100,7 +101,7 @@ def cmd_search(args, engine) -> int:
                 continue
             _print_json([h.to_json() for h in engine.retriever.search(query, top_k=engine.config.top_k)])
         return status
-    query = _note_if_cut(args.query or "", MAX_QUERY_CHARS, "query").strip()
+    query = _note_if_cut(args.query or "", MAX_QUESTION_CHARS, "query").strip()
     if not query:  # before loading anything: a typo should fail fast
         print("error: the query is empty: type a question, keywords or an id such as Q73 "
               "(or use --queries-file)", file=sys.stderr)
@@ -144,7 +145,7 @@ def _ask_one(answerer, question: str, history, *, use_llm: bool, stream_to=None)
 
 
 def cmd_ask(args, engine) -> int:
-    from chatbot.rag.answerer import MAX_QUESTION_CHARS, Answerer
+    from chatbot.rag.answerer import Answerer
     from chatbot.rag.followup import Turn
 
     use_llm = not args.no_llm
@@ -231,7 +232,6 @@ def cmd_eval_facts(args, engine) -> int:
 def _grade_one(engine, qid_text: str, answer: str, model) -> tuple[dict, int]:
     """(JSON object, exit status) for one answer; an unknown or title-only id is the user's error (2)."""
     from chatbot.interview.grading import grade_answer
-    from chatbot.ui.texts import MAX_ANSWER_CHARS
     from indexer.ids import parse_question_id
 
     qid_text = bound_user_text(str(qid_text), 40)[0]
@@ -296,8 +296,6 @@ def cmd_interview(args, engine) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from chatbot.ui.texts import MAX_ANSWER_CHARS
-
     model = None if args.no_llm or not engine.config.llm_grading else _model_or_notice(engine)
     print("Answer each question (end with an empty line; '?' alone for a hint, 'skip' to skip, "
           "Ctrl-D to stop).\n")
@@ -331,7 +329,7 @@ def cmd_interview(args, engine) -> int:
 def cmd_model_path(args, engine) -> int:
     """Prints the path of a packaged model's assembled, sha256-checked GGUF (for llama.cpp's server)."""
     from chatbot.llm import packaged
-    from indexer.errors import ModelUnavailable
+    from chatbot.llm.errors import ModelUnavailable
 
     try:
         path = packaged.ensure_gguf(args.name, Path(engine.config.cache_dir).expanduser(), progress=True)
@@ -340,6 +338,11 @@ def cmd_model_path(args, engine) -> int:
         return 2 if args.name not in packaged.REGISTRY else 1
     print(path)
     return 0
+
+
+def _setting_flags(parser: argparse.ArgumentParser, *names: str) -> None:
+    # every command's settings are the interview's (the most derived it needs: no login or port here)
+    add_config_flags(parser, *names, config=InterviewConfig)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -351,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="question, keywords or an id such as Q73")
     search.add_argument("--queries-file", help="one query per line; prints JSON Lines in order")
     search.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    add_config_flags(search, "kb_dir", "cache_dir", "embed_model", "device", "top_k")
+    _setting_flags(search, "kb_dir", "cache_dir", "embed_model", "device", "top_k")
     search.set_defaults(func=cmd_search)
 
     ask = sub.add_parser("ask", help="a grounded answer from the local LLM, with checked citations")
@@ -361,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-llm", action="store_true", help="extractive answer without a language model")
     ask.add_argument("--conversation", action="store_true",
                      help="treat the lines of --queries-file as one conversation (follow-ups resolved)")
-    add_config_flags(ask, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
+    _setting_flags(ask, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
                      "max_new_tokens")
     ask.set_defaults(func=cmd_ask)
 
@@ -370,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     qa.add_argument("--json", action="store_true")
     qa.add_argument("--no-llm", action="store_true")
     qa.add_argument("--limit", type=int, default=0, help="only the first N questions")
-    add_config_flags(qa, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
+    _setting_flags(qa, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
     qa.set_defaults(func=cmd_eval_answers)
 
     grade = sub.add_parser("grade", help="grade an interview answer against the reference")
@@ -379,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--answers-file", help="JSON Lines of {\"id\": …, \"answer\": …}; one result line each")
     grade.add_argument("--json", action="store_true")
     grade.add_argument("--no-llm", action="store_true", help="embedding grade only")
-    add_config_flags(grade, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "llm_grading")
+    _setting_flags(grade, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "llm_grading")
     grade.set_defaults(func=cmd_grade)
 
     iv = sub.add_parser("interview", help="a mock interview in the terminal")
@@ -388,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     iv.add_argument("--series", default="all", help="all, or one series name (main, interview)")
     iv.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the summary")
     iv.add_argument("--no-llm", action="store_true", help="embedding grade only")
-    add_config_flags(iv, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "llm_grading")
+    _setting_flags(iv, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "llm_grading")
     iv.set_defaults(func=cmd_interview)
 
     eg = sub.add_parser("eval-grading", help="grading quality on eval/grading_answers.jsonl")
@@ -396,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     eg.add_argument("--json", action="store_true")
     eg.add_argument("--no-llm", action="store_true")
     eg.add_argument("--limit", type=int, default=0)
-    add_config_flags(eg, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
+    _setting_flags(eg, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device")
     eg.set_defaults(func=cmd_eval_grading)
 
     facts = sub.add_parser("eval-facts", help="correctness: key facts, false claims, degenerate answers, citations")
@@ -406,20 +409,20 @@ def build_parser() -> argparse.ArgumentParser:
     facts.add_argument("--show", action="store_true", help="print the answers that miss facts")
     facts.add_argument("--limit", type=int, default=0, help="only the first N questions")
     facts.add_argument("--pairs-out", help="also write the answers' sentence-passage pairs (JSON Lines) for labelling")
-    add_config_flags(facts, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device",
+    _setting_flags(facts, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device",
                      "max_new_tokens")
     facts.set_defaults(func=cmd_eval_facts)
 
     mp = sub.add_parser("model-path", help="print the path of a packaged model's checked GGUF (assembled if needed)")
     mp.add_argument("name", help="qwen-0.5b or qwen-1.5b")
-    add_config_flags(mp, "kb_dir", "cache_dir")
+    _setting_flags(mp, "kb_dir", "cache_dir")
     mp.set_defaults(func=cmd_model_path)
 
     ev = sub.add_parser("eval-retrieval", help="hit@1, hit@5 and MRR@10 on the labelled query set")
     ev.add_argument("--file", help="labelled queries (JSON Lines); default eval/retrieval_queries.jsonl")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--show-misses", action="store_true", help="list queries whose first hit is wrong")
-    add_config_flags(ev, "kb_dir", "cache_dir", "embed_model", "device")
+    _setting_flags(ev, "kb_dir", "cache_dir", "embed_model", "device")
     ev.set_defaults(func=cmd_eval_retrieval)
     return parser
 
@@ -431,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from chatbot.rag.engine import Engine
 
-    config = config_from_cli(args)
+    config = config_from_cli(args, InterviewConfig)
     try:
         return args.func(args, Engine(config))
     except KBChatError as exc:  # a deliberate error says what to do; no traceback

@@ -13,6 +13,7 @@ class ScriptedModel:
     of replies used one per call (the last one repeats). `error` is raised after the pieces."""
 
     name, backend, device, context_length = "fakellm", "fake", "cpu", 4096
+    parallel, supports_yes_no, supports_prompt_states = 1, False, False
 
     def __init__(self, replies: Iterable = (), *, sequence: bool = False, error: BaseException | None = None):
         self.replies = [list(r) for r in replies] if sequence else [list(replies)]
@@ -82,6 +83,8 @@ class HashEmbedder:
 class JudgingModel(ScriptedModel):
     """A chat model that also gives yes/no log-odds: `odds` maps a word of the question asked (e.g. "correct")
     to the log-odds returned for it (0 when no word matches); generations reply with `replies` as usual."""
+
+    supports_yes_no = True
 
     def __init__(self, odds: dict[str, float], replies: Iterable = (), *, error: BaseException | None = None):
         super().__init__(replies)

@@ -1,12 +1,13 @@
 """The shipped knowledge base indexed once per test session, in the regular cache (reused by CI and the app)."""
 import pytest
 
-from indexer.config import Config
+from chatbot.ui.config import WebConfig
 
 
 @pytest.fixture(scope="session")
 def config():
-    cfg = Config.from_env()
+    """The most derived settings (the web app's), as the program at the top would make them."""
+    cfg = WebConfig.from_env()
     cfg.llm_backend = "none"
     return cfg
 

@@ -11,10 +11,10 @@ def llm_config():
     """Config for the real packaged 0.5B model: the default cache dir (KBCHAT_CACHE_DIR
     respected, so the assembled GGUF and any conversion are reused across runs) and the
     llama.cpp backend when it is installed, else transformers."""
+    from chatbot.llm.config import LLMConfig
     from chatbot.llm.registry import available_backends
-    from indexer.config import Config
 
-    cfg = Config.from_env()
+    cfg = LLMConfig.from_env()
     cfg.llm_model = "qwen-0.5b"
     backends = available_backends()
     cfg.llm_backend = "llamacpp" if "llamacpp" in backends else "transformers"
@@ -24,7 +24,8 @@ def llm_config():
 @pytest.fixture(scope="session")
 def chat_model(llm_config):
     """The real qwen-0.5b chat model, loaded once (fails loudly if it cannot load)."""
-    from chatbot.llm.registry import ModelUnavailable, load_chat_model
+    from chatbot.llm.errors import ModelUnavailable
+    from chatbot.llm.registry import load_chat_model
 
     try:
         return load_chat_model(llm_config, progress=False)

@@ -409,9 +409,9 @@ def test_reference_markdown_ends_with_its_citation(by_id):
 def test_the_interview_tab_asks_the_llm_judge_only_when_llm_grading_is_on(engine, llm_grading, graded_by):
     import dataclasses
 
+    from chatbot.interview.config import InterviewConfig as Config
     from chatbot.rag.engine import Engine
     from chatbot.ui.interview import InterviewTab
-    from indexer.config import Config
 
     model = fake_judge()
     eng = Engine(dataclasses.replace(engine.config, llm_grading=llm_grading), index=engine.index, chat_model=model)
@@ -438,9 +438,10 @@ def test_the_interview_tab_shows_i_dont_know_as_no_answer(engine):
 def test_llm_grading_is_on_by_default_and_a_flag_turns_it_off():
     import argparse
 
-    from indexer.config import Config, add_config_flags
+    from chatbot.interview.config import InterviewConfig as Config
+    from indexer.config import add_config_flags
 
     parser = argparse.ArgumentParser()
-    add_config_flags(parser, "llm_grading")
+    add_config_flags(parser, "llm_grading", config=Config)
     parse = lambda *argv: Config().apply_args(parser.parse_args(list(argv))).llm_grading
     assert parse() and not parse("--no-llm-grading") and parse("--llm-grading")

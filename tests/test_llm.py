@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 
 from chatbot.llm.base import ChatModel
+from chatbot.llm.config import LLMConfig
+from chatbot.llm.errors import ModelUnavailable
+from chatbot.llm.llamacpp_backend import LlamaCppChatModel
+from chatbot.llm.openai_backend import OpenAIChatModel
 from chatbot.llm.registry import (
-    ModelUnavailable,
     available_backends,
     load_chat_model,
     packaged,
     resolve_source,
 )
-from indexer.config import Config
+from chatbot.llm.transformers_backend import TransformersChatModel
 
 # -- packaged models with fake parts (never touches the real cache) --------------------------
 
@@ -69,7 +72,7 @@ def test_missing_part_package_names_the_pip_command(tmp_path, monkeypatch):
     # the same reason comes out of load_chat_model, on one line (the tmp cache dir keys this
     # cached failure apart from the shared real model: no need to empty the model cache)
     with pytest.raises(ModelUnavailable) as err:
-        load_chat_model(Config(cache_dir=tmp_path, llm_model="ghost", llm_backend="auto"), progress=False)
+        load_chat_model(LLMConfig(cache_dir=tmp_path, llm_model="ghost", llm_backend="auto"), progress=False)
     assert cmd in str(err.value) and "\n" not in str(err.value)
     assert not (tmp_path / "models" / "ghost.gguf").exists()
 
@@ -143,16 +146,16 @@ def test_registry_is_consistent():
 
 def test_backend_none_is_disabled(tmp_path):
     with pytest.raises(ModelUnavailable, match="^disabled$"):
-        load_chat_model(Config(cache_dir=tmp_path, llm_backend="none"))
+        load_chat_model(LLMConfig(cache_dir=tmp_path, llm_backend="none"))
 
 
 def test_bad_backend_and_model_specs(tmp_path):
     with pytest.raises(ModelUnavailable, match="unknown LLM backend"):
-        load_chat_model(Config(cache_dir=tmp_path, llm_backend="vllm"))
+        load_chat_model(LLMConfig(cache_dir=tmp_path, llm_backend="vllm"))
     with pytest.raises(ModelUnavailable, match="GGUF file not found"):
-        load_chat_model(Config(cache_dir=tmp_path, llm_model=str(tmp_path / "nope.gguf")))
+        load_chat_model(LLMConfig(cache_dir=tmp_path, llm_model=str(tmp_path / "nope.gguf")))
     with pytest.raises(ModelUnavailable, match="unknown model"):
-        load_chat_model(Config(cache_dir=tmp_path, llm_model="not a model"))
+        load_chat_model(LLMConfig(cache_dir=tmp_path, llm_model="not a model"))
     assert resolve_source("Qwen/Qwen2.5-0.5B-Instruct").kind == "hub"
     assert resolve_source(str(tmp_path)).kind == "folder"
 
@@ -162,8 +165,27 @@ def test_corrupt_gguf_file_becomes_one_line_reason(tmp_path):
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + b"\0" * 64)
     with pytest.raises(ModelUnavailable) as err:
-        load_chat_model(Config(cache_dir=tmp_path, llm_model=str(bad), llm_backend="llamacpp"))
+        load_chat_model(LLMConfig(cache_dir=tmp_path, llm_model=str(bad), llm_backend="llamacpp"))
     assert "broken.gguf" in str(err.value) and "\n" not in str(err.value)
+
+
+# -- what a model can do is declared on the interface ------------------------------------------
+
+def test_abilities_are_declared_and_the_base_refuses_what_a_backend_lacks():
+    server = OpenAIChatModel("http://127.0.0.1:9", parallel=3)  # nothing is contacted before a request
+    try:
+        assert isinstance(server, ChatModel)
+        assert server.parallel == 3 and not server.supports_yes_no and not server.supports_prompt_states
+        with pytest.raises(NotImplementedError, match="no token probabilities"):
+            server.yes_logodds([[{"role": "user", "content": "yes?"}]])
+        with pytest.raises(NotImplementedError, match="no saved prompt states"):
+            server.warm([{"role": "system", "content": "rules"}, {"role": "user", "content": "?"}])
+        with pytest.raises(NotImplementedError, match="no saved prompt states"):
+            server.prompt_state_fill()
+    finally:
+        server.close()
+    assert LlamaCppChatModel.supports_yes_no and TransformersChatModel.supports_yes_no
+    assert TransformersChatModel.parallel == LlamaCppChatModel.parallel == 1
 
 
 # -- the real packaged 0.5B model --------------------------------------------------------------
@@ -217,8 +239,8 @@ def test_abandoned_stream_frees_the_model_and_threads_take_turns(chat_model):
 )
 def test_transformers_backend_on_packaged_gguf(llm_config):
     """Converts the GGUF once into the cache dir (slow the first time), then generates."""
-    cfg = Config(cache_dir=llm_config.cache_dir, llm_model="qwen-0.5b", llm_backend="transformers",
-                 device=llm_config.device)
+    cfg = LLMConfig(cache_dir=llm_config.cache_dir, llm_model="qwen-0.5b", llm_backend="transformers",
+                    device=llm_config.device)
     model = load_chat_model(cfg, progress=False)
     assert model.backend == "transformers"
     pieces = list(model.stream_chat(EN, max_new_tokens=8))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from chatbot.llm.llamacpp_backend import LlamaCppChatModel
 from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
+from chatbot.rag.warmup import PrefixWarmer, prefix_prompt
+from tests.fakes import ScriptedModel
 
 
 def _state(n_tokens: int, size: int) -> PrefixState:
@@ -36,9 +39,47 @@ def test_a_corrupt_state_file_is_dropped_not_loaded(tmp_path):
     assert store.get("bad") is None and not (tmp_path / "bad.state").exists()
 
 
+class StatefulModel(ScriptedModel):
+    """A model that keeps prompt states: records what it warmed, full after `room` states."""
+
+    supports_prompt_states = True
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room, self.warmed = room, []
+
+    def idle_seconds(self) -> float:
+        return 60.0
+
+    def warm(self, messages) -> bool:
+        self.warmed.append(messages[0]["content"])
+        return True
+
+    def prompt_state_fill(self) -> float:
+        return len(self.warmed) / self.room
+
+
+def prompts(*systems: str):
+    return (prefix_prompt({"role": "system", "content": s}) for s in systems)
+
+
+def test_the_warmer_warms_its_sources_in_order_until_the_budget_is_nearly_full():
+    model = StatefulModel(room=5)
+    warmer = PrefixWarmer(model, [prompts("a", "b"), prompts("c", "d", "e")])
+    warmer.run()  # in this thread: it returns when done
+    assert model.warmed == ["a", "b", "c", "d"] and warmer.built == 4  # 4 of 5 is BUDGET_SHARE (0.8)
+
+
+def test_the_warmer_leaves_a_model_without_prompt_states_alone():
+    model = ScriptedModel()
+    warmer = PrefixWarmer(model, [prompts("a")])
+    warmer.run()
+    assert warmer.built == 0 and model.calls == []
+
+
 @pytest.fixture()
 def model_with_fresh_store(chat_model, tmp_path):
-    if not hasattr(chat_model, "states"):
+    if not isinstance(chat_model, LlamaCppChatModel):
         pytest.skip("prompt states are a llama.cpp feature")
     saved = chat_model.states
     chat_model.states = PrefixStateStore(tmp_path, max_disk_bytes=200 << 20)
@@ -66,7 +107,9 @@ def test_restored_state_gives_the_same_answer_as_a_built_one(model_with_fresh_st
 @pytest.mark.slow
 def test_warm_builds_the_state_without_answering(model_with_fresh_store):
     model = model_with_fresh_store
+    assert model.supports_prompt_states and model.supports_yes_no and model.prompt_state_fill() == 0
     assert model.warm([MESSAGES[0], {"role": "user", "content": "?"}])
+    assert 0 < model.prompt_state_fill() < 1
     tokens, n, _ = model.render(MESSAGES)
     assert n > 0 and state_key(model._model_id, tokens[:n]) in model.states
 

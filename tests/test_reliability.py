@@ -14,14 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatbot.interview.grading import grade_answer
-from chatbot.rag.answerer import MAX_QUESTION_CHARS, Answerer
+from chatbot.llm.errors import ModelUnavailable
+from chatbot.rag.answerer import Answerer
 from chatbot.rag.engine import Engine, with_fix_hint
-from chatbot.rag.retriever import MAX_QUERY_CHARS
+from chatbot.rag.errors import EmptyQueryError
+from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.ui import Handlers
 from chatbot.ui.access import exposure_warning, is_local, load_users, login_check
+from chatbot.ui.errors import AuthConfigError
 from chatbot.ui.rendering import question_markdown, safe_markdown
 from indexer.config import REPO_ROOT
-from indexer.errors import AuthConfigError, EmptyQueryError, ModelUnavailable
 from indexer.records import CodeBlock, Question
 from indexer.text import bound_user_text
 from tests.fakes import ScriptedModel
@@ -114,7 +116,7 @@ def test_search_reads_a_bounded_query(retriever, kind):
 
 def test_search_of_a_huge_query_is_its_beginning(retriever):
     head = "如何在PyTorch中实现梯度累积？"
-    huge = head + " " * (MAX_QUERY_CHARS - len(head)) + "ResNet " * 20_000
+    huge = head + " " * (MAX_QUESTION_CHARS - len(head)) + "ResNet " * 20_000
     assert timed(retriever.search, huge, top_k=1)[0].question.id == retriever.search(head, top_k=1)[0].question.id
 
 
@@ -343,9 +345,9 @@ def test_listening_beyond_this_machine_warns_louder_without_a_login():
 
 def test_the_app_binds_to_this_machine_by_default_and_warns_for_0000(monkeypatch, capsys):
     import app
-    from indexer.config import Config
+    from chatbot.ui.config import WebConfig
 
-    assert Config().host == "127.0.0.1"
+    assert WebConfig().host == "127.0.0.1"
     monkeypatch.delenv("KBCHAT_HOST", raising=False)
 
     def no_engine(config):

@@ -2,7 +2,7 @@
 import pytest
 
 from chatbot.eval.retrieval import evaluate_retrieval, load_labelled
-from indexer.errors import EmptyQueryError
+from chatbot.rag.errors import EmptyQueryError
 
 
 def ids(hits):

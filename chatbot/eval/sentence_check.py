@@ -45,8 +45,8 @@ def report(scored: list[tuple[str, str, bool, float]], contradicted: float, agre
 
 
 def main(argv: list[str] | None = None) -> int:
+    from chatbot.rag.config import RAGConfig as Config
     from chatbot.rag.engine import Engine
-    from indexer.config import Config
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=0)

@@ -65,7 +65,7 @@ def judge_messages(question: Question, points: list[str], answer: str, ask: str)
 
 def ask(model: ChatModel, conversations: list[list[dict[str, str]]]) -> list[float]:
     """The model's yes/no log-odds for each conversation's last question."""
-    odds = getattr(model, "yes_logodds", None)
+    odds = model.yes_logodds if model.supports_yes_no else None
     if odds is None:
         raise JudgeUnavailable(f"{model.backend} models give no token probabilities")
     values = odds(conversations)

@@ -1,4 +1,5 @@
-"""What every chat model offers, and the one error a caller has to handle."""
+"""What every chat model offers, including the abilities only some backends have (saved prompt states, yes/no
+log-odds), declared here so that callers ask the model instead of probing it."""
 from __future__ import annotations
 
 import abc
@@ -8,9 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-from indexer.errors import ModelUnavailable
-
-__all__ = ["BaseChatModel", "ChatModel", "Message", "ModelUnavailable"]
+__all__ = ["BaseChatModel", "ChatModel", "Message"]
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 # The first reply token `yes_logodds` compares (each word's first token, in its usual spellings).
@@ -25,6 +24,13 @@ class ChatModel(Protocol):
     backend: str  # "llamacpp" | "transformers"
     device: str  # "cpu" | "cuda"
     context_length: int  # prompt + generated tokens must fit in this
+    parallel: int  # generations it serves at once (an inference server batches; a local model takes one)
+    supports_yes_no: bool  # whether `yes_logodds` works (it needs the model's logits: not on a remote server)
+
+    @property
+    def supports_prompt_states(self) -> bool:
+        """Whether `warm` can save a system message's evaluated state ahead of use (llama.cpp with a store)."""
+        ...
 
     def stream_chat(
         self, messages: list[Message], *, max_new_tokens: int, temperature: float = 0.0
@@ -34,6 +40,24 @@ class ChatModel(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """Number of tokens ``text`` takes (no special tokens added); cheap, no generation."""
+        ...
+
+    def yes_logodds(self, conversations: list[list[Message]]) -> list[float]:
+        """For each conversation, log P(the reply starts with yes) − log P(… no); nothing is generated.
+        Only where `supports_yes_no`."""
+        ...
+
+    def warm(self, messages: list[Message]) -> bool:
+        """Builds and saves the prompt state of `messages`' system message without answering, when no user is
+        waiting; True when the state is there afterwards. Only where `supports_prompt_states`."""
+        ...
+
+    def prompt_state_fill(self) -> float:
+        """The share of the saved prompt states' disk budget in use. Only where `supports_prompt_states`."""
+        ...
+
+    def idle_seconds(self) -> float:
+        """Seconds since the last request ended; 0 while one is waiting or running."""
         ...
 
 
@@ -50,6 +74,8 @@ class BaseChatModel(abc.ABC):
     backend: str
     device: str
     context_length: int
+    parallel: int = 1
+    supports_yes_no: bool = False
 
     def __init__(self, name: str, backend: str, device: str, context_length: int) -> None:
         self.name = name
@@ -106,6 +132,19 @@ class BaseChatModel(abc.ABC):
     @abc.abstractmethod
     def count_tokens(self, text: str) -> int:
         ...
+
+    @property
+    def supports_prompt_states(self) -> bool:
+        return False
+
+    def yes_logodds(self, conversations: list[list[Message]]) -> list[float]:
+        raise NotImplementedError(f"{self.backend} models give no token probabilities")
+
+    def warm(self, messages: list[Message]) -> bool:
+        raise NotImplementedError(f"{self.backend} models keep no saved prompt states")
+
+    def prompt_state_fill(self) -> float:
+        raise NotImplementedError(f"{self.backend} models keep no saved prompt states")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} backend={self.backend} device={self.device}>"

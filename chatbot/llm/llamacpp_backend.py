@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from chatbot.llm.base import NO_WORDS, YES_WORDS, BaseChatModel, Message, ModelUnavailable, check_messages
+from chatbot.llm.base import NO_WORDS, YES_WORDS, BaseChatModel, Message, check_messages
+from chatbot.llm.errors import ModelUnavailable
 from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
 from chatbot.llm.worker import ComputeThread
 from indexer.runtime import resolve_device
@@ -91,6 +92,8 @@ class LlamaCppChatModel(BaseChatModel):
     All evaluation runs on one `ComputeThread` at a lower CPU priority, so lookups and pages stay fast
     while an answer is being written."""
 
+    supports_yes_no = True
+
     def __init__(self, name: str, llm: Any, device: str, gguf: Path, *,
                  states: PrefixStateStore | None = None) -> None:
         super().__init__(name, "llamacpp", device, int(llm.n_ctx()))
@@ -104,6 +107,15 @@ class LlamaCppChatModel(BaseChatModel):
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    @property
+    def supports_prompt_states(self) -> bool:
+        return self.states is not None
+
+    def prompt_state_fill(self) -> float:
+        if self.states is None:
+            raise NotImplementedError("this model was loaded without a prompt-state store (state_cache_mb 0)")
+        return self.states.disk_bytes() / max(1, self.states.max_disk_bytes)
 
     # ------------------------------------------------------------------ prompt and prefix
     def render(self, messages: list[Message]) -> tuple[list[int], int, list[str]]:
@@ -171,16 +183,14 @@ class LlamaCppChatModel(BaseChatModel):
         """Builds and stores the prefix state of `messages` when no user is waiting (never blocks a user:
         gives up at once when the model is busy, and stops between chunks when a request arrives).
         True when the state is there afterwards."""
-        if self.states is None:
-            return False
-        tokens, n, _ = self.render(messages)
-        if n == 0:
-            return False
-        if state_key(self._model_id, tokens[:n]) in self.states:
-            return True
-        if not self._lock.acquire(blocking=False):
+        if self.states is None or not self._lock.acquire(blocking=False):
             return False
         try:
+            tokens, n, _ = self.render(messages)
+            if n == 0:
+                return False
+            if state_key(self._model_id, tokens[:n]) in self.states:
+                return True
             return self._compute.call(self._restore_or_build, tokens[:n], abort=lambda: self.waiting > 0)
         finally:
             self._lock.release()

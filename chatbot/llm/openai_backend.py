@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from chatbot.llm.base import BaseChatModel, Message, ModelUnavailable
+from chatbot.llm.base import BaseChatModel, Message
+from chatbot.llm.errors import ModelUnavailable
 
 if TYPE_CHECKING:
-    from indexer.config import Config
+    from chatbot.llm.config import LLMConfig
 
 __all__ = ["OpenAIChatModel", "base_url", "load"]
 
@@ -158,7 +159,7 @@ def _delta_text(data: str) -> str:
     return delta.get("content") or ""
 
 
-def load(config: Config) -> OpenAIChatModel:
+def load(config: LLMConfig) -> OpenAIChatModel:
     """The model behind ``config.llm_url``; never fails for a server that is down (answers fall back per request),
     only logs it."""
     model = OpenAIChatModel(config.llm_url, model=str(config.llm_model), timeout=config.llm_timeout,

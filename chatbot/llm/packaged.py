@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from indexer.errors import ModelUnavailable, PartMissing
+from chatbot.llm.errors import ModelUnavailable, PartMissing
 from indexer.runtime import atomic_file, progress_bar, write_text_atomic
 
 _CHUNK = 4 << 20

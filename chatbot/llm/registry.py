@@ -1,6 +1,7 @@
 """Local chat LLMs for grounded answers: one shared, lazily loaded model per process.
 
-    from chatbot.llm.registry import load_chat_model, ModelUnavailable
+    from chatbot.llm.errors import ModelUnavailable
+    from chatbot.llm.registry import load_chat_model
     try:
         llm = load_chat_model(config)        # cached: later calls return the same instance
     except ModelUnavailable as exc:          # one-line reason; fall back to extractive answers
@@ -26,20 +27,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from chatbot.llm import packaged
-from chatbot.llm.base import BaseChatModel, ChatModel, Message, ModelUnavailable
+from chatbot.llm.base import ChatModel
+from chatbot.llm.errors import ModelUnavailable
 
 if TYPE_CHECKING:
-    from indexer.config import Config
+    from chatbot.llm.config import LLMConfig
 
 __all__ = [
-    "ChatModel",
-    "BaseChatModel",
-    "Message",
-    "ModelUnavailable",
     "ModelSource",
     "available_backends",
     "choose_backend",
     "load_chat_model",
+    "loaded_models",
     "resolve_source",
     "unload_all",
 ]
@@ -124,7 +123,7 @@ _key_locks: dict[tuple, threading.Lock] = {}
 _cache_guard = threading.Lock()
 
 
-def load_chat_model(config: Config, *, progress: bool = True) -> ChatModel:
+def load_chat_model(config: LLMConfig, *, progress: bool = True) -> ChatModel:
     """The shared chat model for ``config`` (loaded on first call, then cached in-process).
 
     Every failure, including a missing package, a corrupt download, a GGUF conversion that
@@ -150,6 +149,7 @@ def load_chat_model(config: Config, *, progress: bool = True) -> ChatModel:
 
 
 def loaded_models() -> list[ChatModel]:
+    """The shared models loaded so far, in the order they were loaded."""
     with _cache_guard:
         return [m for m in _cache.values() if not isinstance(m, ModelUnavailable)]
 
@@ -161,7 +161,7 @@ def unload_all() -> None:
         _key_locks.clear()
 
 
-def _load_or_reason(config: Config, progress: bool) -> ChatModel | ModelUnavailable:
+def _load_or_reason(config: LLMConfig, progress: bool) -> ChatModel | ModelUnavailable:
     spec = str(config.llm_model)
     backend = config.llm_backend
     t0 = time.monotonic()
@@ -189,7 +189,7 @@ def _load_or_reason(config: Config, progress: bool) -> ChatModel | ModelUnavaila
     return model
 
 
-def _load(source: ModelSource, backend: str, config: Config, progress: bool) -> ChatModel:
+def _load(source: ModelSource, backend: str, config: LLMConfig, progress: bool) -> ChatModel:
     cache_dir = Path(config.cache_dir).expanduser()
     if backend == "llamacpp":
         from chatbot.llm import llamacpp_backend

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from chatbot.llm.base import NO_WORDS, YES_WORDS, BaseChatModel, Message, ModelUnavailable, check_messages
+from chatbot.llm.base import NO_WORDS, YES_WORDS, BaseChatModel, Message, check_messages
+from chatbot.llm.errors import ModelUnavailable
 from indexer.runtime import allow_download, atomic_dir, resolve_device
 
 CONTEXT_LENGTH = 4096  # same budget as the llama.cpp backend, so prompts behave alike
@@ -112,6 +113,8 @@ def convert_gguf(gguf: Path, out_dir: Path, *, progress: bool = True) -> Path:
 
 
 class TransformersChatModel(BaseChatModel):
+    supports_yes_no = True
+
     def __init__(self, name: str, model: Any, tokenizer: Any, device: str) -> None:
         max_pos = getattr(model.config, "max_position_embeddings", None) or CONTEXT_LENGTH
         super().__init__(name, "transformers", device, min(CONTEXT_LENGTH, int(max_pos)))

@@ -7,7 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from chatbot.calibration import REFUSAL_MARGIN
-from chatbot.llm.base import ChatModel, ModelUnavailable
+from chatbot.llm.base import ChatModel
+from chatbot.llm.errors import ModelUnavailable
 from chatbot.rag.citations import CitationChecker
 from chatbot.rag.degenerate import RETRY_HINT, title_texts
 from chatbot.rag.draft import pipeline
@@ -21,6 +22,7 @@ from chatbot.rag.extractive import answered_passages, extractive_answer
 from chatbot.rag.followup import Turn, bounded, resolve_query
 from chatbot.rag.kbcode import select_code
 from chatbot.rag.language import detect_language
+from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.rag.prompts import build_messages
 from chatbot.rag.relevance import RelevanceGate
 from chatbot.records import Answer, Delta, Event, Final, Mode, Prepared
@@ -29,7 +31,6 @@ from indexer.text import bound_user_text
 log = logging.getLogger(__name__)
 
 LLM_PASSAGES = 2
-MAX_QUESTION_CHARS = 2000  # longer questions are cut (the answer says so); a pasted error fits easily
 MAX_ATTEMPTS = 2  # one answer, one retry with a corrected prompt; then the extractive answer
 
 class Unusable(Exception):

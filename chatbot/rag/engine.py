@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from indexer.config import Config
-from indexer.errors import ModelUnavailable
+from chatbot.llm.errors import ModelUnavailable
+from chatbot.rag.config import RAGConfig
 from indexer.index.build import KnowledgeIndex, kb_changes, open_index
 
 if TYPE_CHECKING:
@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from chatbot.rag.retriever import Retriever
 
 log = logging.getLogger(__name__)
+
+# The settings an engine carries: the answer pipeline's, or a higher layer's that extends them (the interview's,
+# the web app's), so the layer that made the engine reads its own settings from `engine.config` too.
+ConfigT = TypeVar("ConfigT", bound=RAGConfig, covariant=True)
+OtherT = TypeVar("OtherT", bound=RAGConfig)
 
 # (what a failure message says, how to fix it): the first match is appended to the reason shown to the user
 _FIXES = [
@@ -38,13 +43,13 @@ def with_fix_hint(reason: str) -> str:
     return f"{reason} — to fix: {_DEFAULT_FIX}"
 
 
-class Engine:
+class Engine(Generic[ConfigT]):
     """Lazily opens the index, builds the retriever and loads the LLM, each once; thread-safe.
 
     `index` and `chat_model` may be handed in (tests, or a second engine with other settings that
     shares the first one's index: `engine.with_config(...)`)."""
 
-    def __init__(self, config: Config, *, progress: bool = True, index: KnowledgeIndex | None = None,
+    def __init__(self, config: ConfigT, *, progress: bool = True, index: KnowledgeIndex | None = None,
                  chat_model: ChatModel | None = None) -> None:
         self.config = config
         self.progress = progress
@@ -89,7 +94,7 @@ class Engine:
         return (f"the knowledge base changed on disk since start ({names}); answers still use the index opened at "
                 "start: restart the app (or run python -m indexer build) to index the changes")
 
-    def with_config(self, config: Config) -> Engine:
+    def with_config(self, config: OtherT) -> Engine[OtherT]:
         """An engine with other settings (model, limits) over this one's index and retriever."""
         other = Engine(config, progress=self.progress, index=self.index)
         other._retriever = self.retriever

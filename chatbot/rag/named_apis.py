@@ -19,7 +19,7 @@ _SYMPTOM = re.compile(r"(error|warning|exception)$")
 # retrieval sets), 100 characters kept the KB code of every expected entry and dropped it for the wrong
 # entries of three short API questions (`torch.func.vmap` → the loss-functions entry, `AveragedModel`,
 # `ReduceLROnPlateau`).
-MAX_QUESTION_CHARS = 100
+SHORT_QUESTION_CHARS = 100
 # A name used by more entries than this tells retrieval little about which one is meant: `backward` (60 of 131
 # entries) put E27 above Q73 for "如何实现梯度累积？ loss.backward()". The names that helped are used by 1–8
 # (`vmap` 1, `ReduceLROnPlateau` 2, `load_state_dict` 8); on the labelled set any limit from 3 to 20 scored
@@ -31,7 +31,7 @@ NAME = re.compile(r"[A-Za-z_]\w{2,}", re.ASCII)  # a code-like word of three cha
 def named_apis(question: str, vocabulary: Container[str]) -> set[str]:
     """The API names (last part, lower case) a short question asks about that the knowledge base knows
     somewhere (`vocabulary`: the keyword index's tokens)."""
-    if len(question) > MAX_QUESTION_CHARS:
+    if len(question) > SHORT_QUESTION_CHARS:
         return set()
     return {n for n in identifier_names(question)
             if n not in GENERIC_NAMES and not _SYMPTOM.search(n) and n in vocabulary}

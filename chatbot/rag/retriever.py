@@ -8,9 +8,10 @@ from threading import Lock
 
 import numpy as np
 
+from chatbot.rag.errors import EmptyQueryError
+from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.rag.named_apis import DISTINCTIVE_MAX_ENTRIES, entry_names, named_apis, uses_any
 from chatbot.records import Hit
-from indexer.errors import EmptyQueryError
 from indexer.ids import parse_question_id
 from indexer.index.build import KnowledgeIndex
 from indexer.records import Question
@@ -21,8 +22,6 @@ _TITLE_SCAFFOLD = re.compile(
     r"PyTorch|如何|怎样|在|中的|中|进行|实现|是什么|什么是|它们?|有什么|有哪些|哪些|应用|作用|区别|优缺点|优点和缺点|"
     r"请|介绍一下|简要|模型|[\s？?。，,！!（）()、：:]"
 )
-
-MAX_QUERY_CHARS = 2000  # what search reads of a query (the answerer cuts questions to the same length)
 
 
 def topic_key(title: str) -> str:
@@ -105,8 +104,8 @@ class Retriever:
         return float(np.max(self.index.embeddings[rows] @ qvec)) if rows else 0.0
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
-        """The best `top_k` questions; a query longer than MAX_QUERY_CHARS is searched by its beginning."""
-        query = bound_user_text(query or "", MAX_QUERY_CHARS)[0].strip()
+        """The best `top_k` questions; a query longer than MAX_QUESTION_CHARS is searched by its beginning."""
+        query = bound_user_text(query or "", MAX_QUESTION_CHARS)[0].strip()
         if not query:
             raise EmptyQueryError("the query is empty: type a question, keywords or an id such as Q73")
         qvec = self.encode_query(query)

@@ -1,18 +1,21 @@
 """Builds saved prompt states in the background while the model is idle, so the first question on a topic is
-as quick as a repeated one: the [rules + passage] system message of every answered question (one passage:
-the common case, see rag/extractive.answered_passages), then the grading prompt of every reference.
+as quick as a repeated one. What to warm comes from the caller, in order: the answers' prompts
+(`chat_prefixes`: the [rules + passage] system message of every answered question, one passage being the common
+case, see rag/extractive.answered_passages), then whatever the layers above add (the interview's grading
+prompts: chatbot/interview/warm_prompts.py); app.py wires them together.
 
 It never delays a user: it waits until the model has been idle for IDLE_SECONDS, gives up on a state at once
 when a request arrives (the model checks between chunks), and stops when the state budget is nearly full,
 so the least recently used states are not evicted to make room for unused ones."""
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
-from chatbot.llm.base import Message
+from chatbot.llm.base import ChatModel, Message
 from chatbot.rag.prompts import system_message
 from indexer.records import Question
 
@@ -23,30 +26,26 @@ BUDGET_SHARE = 0.8  # stop warming once the store holds this share of its disk b
 PLACEHOLDER_USER = {"role": "user", "content": "?"}
 
 
+def prefix_prompt(system: Message) -> list[Message]:
+    """The prompt whose saved state is `system`'s: the system message and a stand-in user turn."""
+    return [system, PLACEHOLDER_USER]
+
+
 def chat_prefixes(questions: list[Question]) -> Iterator[list[Message]]:
     for q in questions:
         if q.has_answer:
-            yield [system_message([q]), PLACEHOLDER_USER]
-
-
-def grading_prefixes(questions: list[Question]) -> Iterator[list[Message]]:
-    from chatbot.interview.judge import judge_messages
-    from chatbot.interview.keypoints import key_points
-
-    for q in questions:
-        points = key_points(q.plain_answer) if q.has_answer else []
-        if points:
-            yield [judge_messages(q, points, "?", "?")[0], PLACEHOLDER_USER]
+            yield prefix_prompt(system_message([q]))
 
 
 class PrefixWarmer(threading.Thread):
-    def __init__(self, model, questions: list[Question], *, idle_seconds: float = IDLE_SECONDS,
-                 grading: bool = True) -> None:
+    """Warms `sources` one after the other (each an iterable of prompts, read lazily)."""
+
+    def __init__(self, model: ChatModel, sources: Sequence[Iterable[list[Message]]], *,
+                 idle_seconds: float = IDLE_SECONDS) -> None:
         super().__init__(name="prefix-warmer", daemon=True)
         self.model = model
-        self.questions = questions
+        self.sources = sources
         self.idle_seconds = idle_seconds
-        self.grading = grading  # also the judge's prompts (only when interview answers are graded by the LLM)
         self.stopped = threading.Event()
         self.built = 0
 
@@ -54,14 +53,13 @@ class PrefixWarmer(threading.Thread):
         self.stopped.set()
 
     def _budget_left(self) -> bool:
-        store = getattr(self.model, "states", None)
-        return store is not None and store.disk_bytes() < BUDGET_SHARE * store.max_disk_bytes
+        return self.model.prompt_state_fill() < BUDGET_SHARE
 
     def run(self) -> None:
-        if getattr(self.model, "states", None) is None or not hasattr(self.model, "warm"):
+        if not self.model.supports_prompt_states:
             return
         t0 = time.monotonic()
-        for messages in [*chat_prefixes(self.questions), *(grading_prefixes(self.questions) if self.grading else [])]:
+        for messages in itertools.chain.from_iterable(self.sources):
             while not self.stopped.is_set():
                 if not self._budget_left():
                     log.info("prompt-state budget reached after %d states", self.built)

@@ -2,6 +2,7 @@
 app.py), so it can be unit-tested. Everything per-user travels in and out as explicit state values."""
 from __future__ import annotations
 
+from chatbot.interview.config import InterviewConfig
 from chatbot.rag.answerer import Answerer
 from chatbot.rag.engine import Engine
 from chatbot.ui.chat import ChatTab
@@ -13,7 +14,7 @@ from chatbot.ui.rendering import escape_text
 class Handlers:
     """The three tabs over one shared `Engine` (index, embedder, LLM loaded once per process), plus the status line."""
 
-    def __init__(self, engine: Engine, *, answerer: Answerer | None = None, use_llm: bool = True) -> None:
+    def __init__(self, engine: Engine[InterviewConfig], *, answerer: Answerer | None = None, use_llm: bool = True) -> None:
         self.engine = engine
         self.use_llm = use_llm
         self.chat = ChatTab(answerer or Answerer(engine), use_llm=use_llm)

@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 
-from indexer.errors import AuthConfigError
+from chatbot.ui.errors import AuthConfigError
 
 AUTH_MESSAGE = "PyTorch 面试知识库助手：请登录 / please log in"
 

@@ -7,9 +7,10 @@ from typing import Any, NamedTuple
 
 from chatbot.rag.answerer import Answerer
 from chatbot.rag.followup import Turn
+from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.records import Answer, Final
 from chatbot.ui.rendering import answer_markdown, error_reason, escape_text, safe_markdown, sources_markdown
-from chatbot.ui.texts import FOOTER_MODES, MAX_QUESTION_CHARS, MAX_TURNS_KEPT, MSG
+from chatbot.ui.texts import FOOTER_MODES, MAX_TURNS_KEPT, MSG
 from indexer.text import bound_user_text
 
 log = logging.getLogger(__name__)

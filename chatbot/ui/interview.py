@@ -7,11 +7,13 @@ from typing import NamedTuple
 
 from chatbot.interview import report, topics
 from chatbot.interview import session as iv
+from chatbot.interview.config import InterviewConfig
 from chatbot.interview.grading import Grade
+from chatbot.interview.limits import MAX_ANSWER_CHARS
 from chatbot.interview.session import InterviewSession
 from chatbot.rag.engine import Engine
 from chatbot.ui.rendering import error_reason, escape_text, safe_markdown
-from chatbot.ui.texts import MAX_ANSWER_CHARS, MAX_INTERVIEW_QUESTIONS, MSG
+from chatbot.ui.texts import MAX_INTERVIEW_QUESTIONS, MSG
 from indexer.records import Question
 from indexer.text import bound_user_text
 
@@ -43,7 +45,7 @@ def grade_markdown(grade: Grade, question: Question) -> str:
 
 
 class InterviewTab:
-    def __init__(self, engine: Engine, *, use_llm: bool = True) -> None:
+    def __init__(self, engine: Engine[InterviewConfig], *, use_llm: bool = True) -> None:
         self.engine = engine
         self.use_llm = use_llm
 

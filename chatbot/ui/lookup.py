@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 
 from chatbot.rag.engine import Engine
+from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.ui.rendering import error_reason, escape_text, question_list_markdown, question_markdown
-from chatbot.ui.texts import ALL_SERIES, LOOKUP_RESULTS, MAX_QUESTION_CHARS, MSG
+from chatbot.ui.texts import ALL_SERIES, LOOKUP_RESULTS, MSG
 from indexer.ids import default_prefix, id_like, id_ranges, parse_question_id
 from indexer.text import bound_user_text
 

@@ -1,8 +1,8 @@
-"""Every fixed text the web UI shows (Chinese / English), and the limits on what users type."""
+"""Every fixed text the web UI shows (Chinese / English), and the UI's own sizes. What a user may type is bounded
+by the layer that reads it (chatbot/rag/limits.py, chatbot/interview/limits.py): the tabs refuse what it would
+cut."""
 from __future__ import annotations
 
-MAX_QUESTION_CHARS = 1000
-MAX_ANSWER_CHARS = 4000
 MAX_TURNS_KEPT = 50  # shown in the chat; the answerer itself only looks at the last `history_turns`
 LOOKUP_RESULTS = 5
 MAX_INTERVIEW_QUESTIONS = 20
