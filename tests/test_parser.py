@@ -1,4 +1,4 @@
-"""The parser turns the shipped knowledge base into 131 questions and survives malformed files."""
+"""The parser turns the shipped knowledge base into 139 questions and survives malformed files."""
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,9 @@ def shipped():
     return parse_kb(KB)
 
 
-def test_shipped_kb_has_all_131_ids_in_order(shipped):
+def test_shipped_kb_has_all_139_ids_in_order(shipped):
     ids = [q.id for q in shipped.questions]
-    assert ids == [f"Q{n}" for n in range(1, 101)] + [f"E{n}" for n in range(1, 32)]
+    assert ids == [f"Q{n}" for n in range(1, 101)] + [f"E{n}" for n in range(1, 32)] + [f"T{n}" for n in range(1, 9)]
     assert shipped.warnings == []
 
 
@@ -26,7 +26,8 @@ def test_61_questions_have_answers(shipped):
     expected = {f"Q{n}" for n in [*range(1, 11), *range(71, 81), *range(91, 101)]} | {f"E{n}" for n in range(1, 32)}
     assert answered == expected  # from the original documents
     supplemented = {q.id for q in shipped.questions if q.supplement}
-    assert supplemented == {f"Q{n}" for n in [*range(11, 71), *range(81, 91)]}  # the other 70, written for the product
+    topics = {f"T{n}" for n in range(1, 9)}  # the topics series, all written for the product
+    assert supplemented == {f"Q{n}" for n in [*range(11, 71), *range(81, 91)]} | topics  # the other 70, written for the product
     assert all(q.has_answer for q in shipped.questions)
 
 
