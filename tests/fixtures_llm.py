@@ -1,9 +1,20 @@
 """Session-wide LLM fixtures (one loaded model per test session)."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-__all__ = ["chat_model", "llm_config"]
+__all__ = ["chat_model", "close_models_at_the_end", "llm_config"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_models_at_the_end():
+    """Closes the chat models the session loaded (the most recent first) once its last test is done, before
+    pytest's own teardown, rather than leaving them to the interpreter's exit."""
+    yield
+    if (registry := sys.modules.get("chatbot.llm.registry")) is not None:  # never imported: nothing was loaded
+        registry.close_all()
 
 
 @pytest.fixture(scope="session")

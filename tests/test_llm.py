@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from chatbot.llm.registry import (
     resolve_source,
 )
 from chatbot.llm.transformers_backend import TransformersChatModel
+from indexer.config import REPO_ROOT
 
 # -- packaged models with fake parts (never touches the real cache) --------------------------
 
@@ -169,7 +172,7 @@ def test_corrupt_gguf_file_becomes_one_line_reason(tmp_path):
     assert "broken.gguf" in str(err.value) and "\n" not in str(err.value)
 
 
-# -- what a model can do is declared on the interface ------------------------------------------
+# -- what a model can do is declared on the interface; shared models are closed at exit ---------
 
 def test_abilities_are_declared_and_the_base_refuses_what_a_backend_lacks():
     server = OpenAIChatModel("http://127.0.0.1:9", parallel=3)  # nothing is contacted before a request
@@ -186,6 +189,53 @@ def test_abilities_are_declared_and_the_base_refuses_what_a_backend_lacks():
         server.close()
     assert LlamaCppChatModel.supports_yes_no and TransformersChatModel.supports_yes_no
     assert TransformersChatModel.parallel == LlamaCppChatModel.parallel == 1
+
+
+CLOSE_ORDER = """
+from chatbot.llm import registry
+from chatbot.llm.base import BaseChatModel
+
+
+class Closing(BaseChatModel):
+    def _stream(self, messages, *, max_new_tokens, temperature):
+        yield ""
+
+    def count_tokens(self, text):
+        return 0
+
+    def close(self):
+        print("closed", self.name, flush=True)
+
+
+for name in ("first", "second"):  # as load_chat_model caches them, in the order they were loaded
+    registry._cache[(name,)] = Closing(name, "fake", "cpu", 16)
+"""
+
+
+def test_shared_models_are_closed_at_exit_the_most_recent_first():
+    done = subprocess.run([sys.executable, "-c", CLOSE_ORDER], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.splitlines() == ["closed second", "closed first"]
+
+
+EXIT_AFTER_ANSWERING = """
+import sys
+from chatbot.llm.config import LLMConfig
+from chatbot.llm.registry import load_chat_model
+
+config = LLMConfig.from_env()
+config.llm_model, config.llm_backend = "qwen-0.5b", sys.argv[1]
+print(load_chat_model(config, progress=False).chat([{"role": "user", "content": "1+1=?"}], max_new_tokens=4))
+"""
+
+
+@pytest.mark.slow
+def test_a_process_that_used_the_real_model_exits_without_a_traceback(llm_config):
+    done = subprocess.run([sys.executable, "-c", EXIT_AFTER_ANSWERING, llm_config.llm_backend], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and done.stdout.strip(), done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
 # -- the real packaged 0.5B model --------------------------------------------------------------

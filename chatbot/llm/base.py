@@ -60,6 +60,10 @@ class ChatModel(Protocol):
         """Seconds since the last request ended; 0 while one is waiting or running."""
         ...
 
+    def close(self) -> None:
+        """Frees what the model holds (memory, threads, connections); the model is unusable afterwards."""
+        ...
+
 
 class BaseChatModel(abc.ABC):
     """Shared plumbing: one generation at a time per instance, input checks.
@@ -145,6 +149,9 @@ class BaseChatModel(abc.ABC):
 
     def prompt_state_fill(self) -> float:
         raise NotImplementedError(f"{self.backend} models keep no saved prompt states")
+
+    def close(self) -> None:  # noqa: B027 (not abstract: only backends holding native resources free any)
+        """Nothing to free by default: the garbage collector frees what Python objects hold."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} backend={self.backend} device={self.device}>"

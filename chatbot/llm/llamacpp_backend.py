@@ -79,6 +79,7 @@ _CUDA_HINT = (" (this llama-cpp-python build needs GPU support: rebuild with CMA
 
 PREFIX_CHUNK = 128  # prefix tokens evaluated per step: always the same split, so a state is bitwise reproducible
 PREFIX_MARGIN = 2  # tokens left off the rendered prefix, so a merge across its end can never differ
+CLOSE_WAIT_S = 5.0  # how long closing waits for a generation in progress
 
 
 class LlamaCppChatModel(BaseChatModel):
@@ -104,9 +105,15 @@ class LlamaCppChatModel(BaseChatModel):
         self._model_id = f"{gguf.name}:{gguf.stat().st_size}:{PROMPT_STATE_VERSION}:{self.context_length}"
         self._formatter = _formatter(llm)
         self._compute = ComputeThread("llamacpp")
+        self.closed = False
 
     def count_tokens(self, text: str) -> int:
+        self._check_open()
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _check_open(self) -> None:
+        if self.closed:  # the weights are freed: touching them would crash the process, not raise
+            raise ModelUnavailable(f"{self.name}: the model was closed")
 
     @property
     def supports_prompt_states(self) -> bool:
@@ -117,9 +124,23 @@ class LlamaCppChatModel(BaseChatModel):
             raise NotImplementedError("this model was loaded without a prompt-state store (state_cache_mb 0)")
         return self.states.disk_bytes() / max(1, self.states.max_disk_bytes)
 
+    def close(self) -> None:
+        """Stops the compute thread, then frees the llama.cpp context and weights. Done explicitly (the registry
+        does it at exit): left to `Llama.__del__` during interpreter shutdown, llama_cpp's own module globals may
+        already be gone, and the freeing raises."""
+        if not self._lock.acquire(timeout=CLOSE_WAIT_S):  # a stream nobody finished: leave it to the GC
+            return
+        try:
+            self.closed = True
+            self._compute.close()
+            self.llm.close()
+        finally:
+            self._lock.release()
+
     # ------------------------------------------------------------------ prompt and prefix
     def render(self, messages: list[Message]) -> tuple[list[int], int, list[str]]:
         """(prompt tokens, length of the cacheable prefix or 0, stop strings)."""
+        self._check_open()
         rendered = self._formatter(messages=messages)
         tokens = self.llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=False, special=True)
         stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
@@ -186,6 +207,8 @@ class LlamaCppChatModel(BaseChatModel):
         if self.states is None or not self._lock.acquire(blocking=False):
             return False
         try:
+            if self.closed:  # the warmer is a daemon thread: it may still run while the process exits
+                return False
             tokens, n, _ = self.render(messages)
             if n == 0:
                 return False

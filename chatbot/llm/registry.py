@@ -14,9 +14,11 @@ packages, see ``packaged``), a path to a ``.gguf`` file, a local transformers fo
 hub id (only from the local HF cache unless KBCHAT_ALLOW_DOWNLOAD=1).
 Backends (``config.llm_backend``): "llamacpp", "transformers", "auto", "none".
 Heavy libraries (torch, transformers, llama_cpp) are imported only when a model loads.
+The shared models are closed at exit, the most recently loaded first (``close_all``).
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import re
@@ -37,6 +39,7 @@ __all__ = [
     "ModelSource",
     "available_backends",
     "choose_backend",
+    "close_all",
     "load_chat_model",
     "loaded_models",
     "resolve_source",
@@ -159,6 +162,21 @@ def unload_all() -> None:
     with _cache_guard:
         _cache.clear()
         _key_locks.clear()
+
+
+def close_all() -> None:
+    """Closes the shared models, the most recently loaded first, and forgets them. Registered to run at exit:
+    while the interpreter is still whole, not from `__del__` during its teardown."""
+    models = loaded_models()
+    unload_all()
+    for model in reversed(models):
+        try:
+            model.close()
+        except Exception:  # one model failing to close must not keep the others open
+            log.warning("closing %r failed", model, exc_info=True)
+
+
+atexit.register(close_all)
 
 
 def _load_or_reason(config: LLMConfig, progress: bool) -> ChatModel | ModelUnavailable:

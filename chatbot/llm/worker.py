@@ -44,6 +44,10 @@ class ComputeThread:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name, initializer=lower_priority,
                                         initargs=(nice,))
 
+    def close(self) -> None:
+        """Waits for the call in progress, then ends the thread."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return self._pool.submit(fn, *args, **kwargs).result()
 
