@@ -18,7 +18,6 @@ class Hit:
     score: float  # fused score, higher is better
     dense_score: float = 0.0  # best cosine similarity of any of its chunks
     keyword_score: float = 0.0  # best BM25 score of any of its chunks
-    best_chunk: str = ""  # text of the best-matching chunk
 
     def to_json(self) -> dict:
         q = self.question

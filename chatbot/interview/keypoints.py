@@ -18,7 +18,6 @@ _LEAD_IN = re.compile(r"^(其中|在上述代码中|上述代码中|具体来说
 _SKIP_SENTENCE = re.compile(r"^(总之|总的来说|总而言之|综上|以上就是|以上是|in summary|overall|to sum up)", re.I)
 _MARKUP = re.compile(r"\*\*|__|`|^#+\s*|^>\s*")
 _CLAUSE = re.compile(r"[，,；;、：:]")
-_COMMENT = re.compile(r"(?:^|\s)#\s*(.+)$")
 _API = re.compile(r"\b(?:torch|nn|optim|F|transforms|models|torchvision|model|pd|plt)"
                   r"(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
 

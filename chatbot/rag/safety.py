@@ -17,10 +17,6 @@ _INJECTION = re.compile(
 REDACTED = "[instruction-like text removed]"
 
 
-def has_injection(text: str) -> bool:
-    return bool(_INJECTION.search(text))
-
-
 def neutralise(text: str) -> str:
     """Replaces each line that tries to give the model instructions."""
     return "\n".join(REDACTED if _INJECTION.search(line) else line for line in text.split("\n"))
