@@ -67,9 +67,9 @@ class Answer:
     draft: Draft | None = None  # the model's answer as the pipeline left it (None for extractive and refused ones)
 
     def sentence_support(self) -> dict[str, int]:
-        """How many of the model's sentences a passage supports ("cited"), none does ("uncited"), or were too
-        short to check ("unchecked")."""
-        counts = {"cited": 0, "uncited": 0, "unchecked": 0}
+        """How many of the model's sentences a passage holds ("cited"), the model's check confirmed ("checked"),
+        are shown marked as unconfirmed ("marked"), or were too short to check ("unchecked")."""
+        counts = {"cited": 0, "checked": 0, "marked": 0, "uncited": 0, "unchecked": 0}
         for s in self.draft.sentences() if self.draft is not None else []:
             counts[s.support] += 1
         return counts

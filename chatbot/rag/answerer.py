@@ -25,6 +25,7 @@ from chatbot.rag.language import detect_language
 from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.rag.prompts import build_messages
 from chatbot.rag.relevance import RelevanceGate
+from chatbot.rag.statements import StatementJudge
 from chatbot.records import Answer, Delta, Event, Final, Mode, Prepared
 from indexer.text import bound_user_text
 
@@ -122,8 +123,10 @@ class Answerer:
         if title_only is not None:
             passages = [title_only] + passages
         code = select_code(prepared.question, [q for q in passages if q.has_answer], self.engine.index.keyword)
+        judge = StatementJudge(model, self.checker) if model.supports_yes_no else None
         ctx = AnswerContext(prepared.question, lang, passages, [h.question.id for h in prepared.hits], code,
-                            self.titles, self.checker, title_only=title_only)
+                            self.titles, self.checker, title_only=title_only,
+                            judge=(lambda texts: judge.agreement(texts, passages)) if judge else None)
         streaming = replace(ctx, streaming=True)
         turns = [(t.question, t.answer) for t in bounded(list(history), self.engine.config.history_turns)]
         if title_only is not None:
