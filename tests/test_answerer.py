@@ -66,11 +66,13 @@ def test_title_only_best_match_is_said_so(engine):
     assert engine.index.questions["Q13"].has_answer  # the shared index is untouched
 
 
-def test_follow_up_is_resolved_against_the_conversation(answerer):
+def test_follow_up_is_resolved_against_the_conversation(answerer, retriever):
     history = [Turn("什么是梯度累积？", "什么是梯度累积？", "梯度累积是……")]
-    assert is_followup("它有什么缺点？") and is_followup("and its drawbacks?") and is_followup("给个代码例子")
-    assert not is_followup("PyTorch中的ResNet是什么？")
-    assert resolve_query("它有什么缺点？", history).startswith("什么是梯度累积？")
+    context = history[-1].resolved
+    assert is_followup("它有什么缺点？", context, retriever) and is_followup("给个代码例子", context, retriever)
+    assert not is_followup("PyTorch中的ResNet是什么？", context, retriever)
+    assert not is_followup("Show code for DataLoader", context, retriever)  # understood alone
+    assert resolve_query("它有什么缺点？", history, retriever).startswith("什么是梯度累积？")
     a = answerer.answer("它有什么缺点？", history, use_llm=False)
     assert a.sources[0].question.id == "Q73"
 
