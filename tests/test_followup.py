@@ -7,30 +7,49 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.calibration import FOLLOWUP_GAIN
+from chatbot.calibration import FOLLOWUP_GAIN, FOLLOWUP_OWN_MARGIN
 from chatbot.rag.answerer import Answerer
-from chatbot.rag.followup import CONTEXT_CHARS, MAX_FOLLOWUP_CHARS, Turn, bounded, context_gain, resolve_query
+from chatbot.rag.followup import (
+    CONTEXT_CHARS,
+    MAX_FOLLOWUP_CHARS,
+    Turn,
+    bounded,
+    evidence,
+    is_followup,
+    resolve_query,
+)
+from chatbot.rag.relevance import RelevanceGate
 from chatbot.records import Hit
 from indexer.records import Question
 
 PAIRS = Path(__file__).resolve().parent.parent / "eval" / "followup_pairs.jsonl"
 GRADIENT_ACCUMULATION = [Turn("什么是梯度累积？", "什么是梯度累积？", "梯度累积把多个小批量的梯度累加后再更新参数。 [Q73]")]
+SGD = [Turn("SGD 怎么用？", "SGD 怎么用？", "torch.optim.SGD(model.parameters(), lr=0.01)")]
 
 
-class TopicRetriever:
-    """A stand-in knowledge base of a few topics: a query's best hit is the topic whose name it contains first,
-    with cosine 0.80 plus `lift` when it names one (0.80 alone), and every query is recorded."""
+class TopicKB:
+    """A stand-in retriever and refusal gate over a knowledge base of four entries, each a set of names. A query's
+    cosine with an entry is 0.80 plus `lift` for each of its names the query contains; its margin is `own_margin`
+    when it contains any name, else 0. Every search is recorded."""
 
-    topics = {"梯度累积": "Q73", "DataLoader": "Q82", "Adam": "Q41"}
+    entries = {"Q73": {"梯度累积"}, "Q82": {"DataLoader"}, "Q41": {"Adam"}, "Q29": {"SGD", "Adam"}}
 
-    def __init__(self, lift: float = 0.06) -> None:
-        self.lift, self.queries = lift, []
+    def __init__(self, *, lift: float = 0.06, own_margin: float = 0.05) -> None:
+        self.lift, self.own_margin, self.queries = lift, own_margin, []
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         self.queries.append(query)
-        named = [qid for name, qid in self.topics.items() if name in query]
-        qid = named[0] if named else "Q1"
-        return [Hit(Question(qid, "main", int(qid[1:]), qid, ""), 0.03, 0.80 + (self.lift if named else 0.0))]
+        cosines = {qid: 0.80 + self.lift * sum(name in query for name in names) for qid, names in self.entries.items()}
+        ranked = sorted(cosines, key=lambda qid: -cosines[qid])[:top_k]
+        return [Hit(Question(qid, "main", int(qid[1:]), qid, ""), cosines[qid], cosines[qid]) for qid in ranked]
+
+    def margin_of(self, query: str, hits: list[Hit]) -> float:
+        return self.own_margin if any(name in query for names in self.entries.values() for name in names) else 0.0
+
+
+def resolved(question: str, history: list[Turn], kb: TopicKB | None = None) -> str:
+    kb = kb or TopicKB()
+    return resolve_query(question, history, kb, kb)
 
 
 def pairs() -> list[dict]:
@@ -39,47 +58,55 @@ def pairs() -> list[dict]:
 
 # ----------------------------------------------------------------------------- the rule (no index, no model)
 def test_a_question_without_a_conversation_is_its_own_query_and_costs_no_search():
-    retriever = TopicRetriever()
-    assert resolve_query("  给个例子 ", [], retriever) == "给个例子"
-    assert retriever.queries == []
+    kb = TopicKB()
+    assert resolved("  给个例子 ", [], kb) == "给个例子"
+    assert kb.queries == []
 
 
-def test_a_question_the_previous_topic_lifts_borrows_it():
-    assert resolve_query("给个例子", GRADIENT_ACCUMULATION, TopicRetriever()) == "什么是梯度累积？ 给个例子"
+def test_a_question_naming_no_topic_borrows_the_previous_one():
+    assert resolved("给个例子", GRADIENT_ACCUMULATION) == "什么是梯度累积？ 给个例子"
 
 
-def test_a_question_that_finds_its_own_topic_stands_alone():
-    assert resolve_query("Show code for DataLoader", GRADIENT_ACCUMULATION, TopicRetriever()) == \
-        "Show code for DataLoader"
+def test_a_question_whose_topic_the_previous_one_sharpens_borrows_it():
+    """"Adam" alone finds Adam; after a question on SGD the entry comparing both matches better."""
+    assert resolved("那 Adam 呢？", SGD) == "SGD 怎么用？ 那 Adam 呢？"
 
 
-def test_a_follow_up_needs_a_lift_above_the_calibrated_gain():
-    below = TopicRetriever(lift=FOLLOWUP_GAIN.value - 0.001)
-    above = TopicRetriever(lift=FOLLOWUP_GAIN.value + 0.001)
-    assert resolve_query("给个例子", GRADIENT_ACCUMULATION, below) == "给个例子"
-    assert resolve_query("给个例子", GRADIENT_ACCUMULATION, above).endswith(" 给个例子")
+def test_a_question_naming_its_own_topic_stands_alone_even_asking_for_code():
+    assert resolved("Show code for DataLoader", GRADIENT_ACCUMULATION) == "Show code for DataLoader"
 
 
-def test_the_decision_compares_the_question_alone_with_the_question_after_the_previous_query():
-    retriever = TopicRetriever()
-    assert context_gain("给个例子", "什么是梯度累积？", retriever) == pytest.approx(0.06)
-    assert retriever.queries == ["给个例子", "什么是梯度累积？ 给个例子"]
+def test_the_calibrated_margin_and_gain_are_the_boundaries():
+    def followup(question: str, context: str, **kb) -> bool:
+        return is_followup(question, context, TopicKB(**kb), TopicKB(**kb))
+
+    step = 0.001
+    assert followup("Adam", "梯度累积", own_margin=FOLLOWUP_OWN_MARGIN.value)  # names nothing the KB knows well
+    assert not followup("Adam", "梯度累积", own_margin=FOLLOWUP_OWN_MARGIN.value + step)
+    assert followup("Adam", "SGD", lift=FOLLOWUP_GAIN.value + step)  # the previous topic sharpens it
+    assert not followup("Adam", "SGD", lift=FOLLOWUP_GAIN.value - step)
+
+
+def test_the_evidence_is_the_question_searched_alone_and_after_the_previous_query():
+    kb = TopicKB()
+    found = evidence("那 Adam 呢？", "SGD 怎么用？", kb, kb)
+    assert found.own_margin == 0.05 and found.gain == pytest.approx(0.06) and found.followup
+    assert kb.queries == ["那 Adam 呢？", "SGD 怎么用？ 那 Adam 呢？"]
 
 
 def test_a_long_question_carries_its_own_topic_and_costs_no_search():
-    retriever = TopicRetriever()
+    kb = TopicKB()
     question = "给" * (MAX_FOLLOWUP_CHARS + 1)
-    assert resolve_query(question, GRADIENT_ACCUMULATION, retriever) == question
-    assert retriever.queries == []
+    assert resolved(question, GRADIENT_ACCUMULATION, kb) == question
+    assert not is_followup(question, "什么是梯度累积？", kb, kb) and not is_followup("给个例子", " ", kb, kb)
+    assert kb.queries == []
 
 
 def test_a_chain_of_follow_ups_keeps_the_first_topic_in_front_cut_to_its_length():
-    retriever = TopicRetriever()
-    first = resolve_query("再详细一点", GRADIENT_ACCUMULATION, retriever)
-    second = resolve_query("还有呢", GRADIENT_ACCUMULATION + [Turn("再详细一点", first, "……")], retriever)
-    assert second == f"{first} 还有呢"
+    first = resolved("再详细一点", GRADIENT_ACCUMULATION)
+    assert resolved("还有呢", GRADIENT_ACCUMULATION + [Turn("再详细一点", first, "……")]) == f"{first} 还有呢"
     long_topic = [Turn("梯度累积" * 100, "梯度累积" * 100, "……")]
-    assert resolve_query("给个例子", long_topic, retriever) == f"{('梯度累积' * 100)[:CONTEXT_CHARS]} 给个例子"
+    assert resolved("给个例子", long_topic) == f"{('梯度累积' * 100)[:CONTEXT_CHARS]} 给个例子"
 
 
 def test_without_a_retriever_a_short_question_keeps_the_previous_topic():
@@ -110,6 +137,7 @@ def test_the_labelled_pairs_cover_both_labels_and_languages_and_hold_out_half():
     ("什么是梯度累积？", "它有什么缺点？"),
     ("什么是梯度累积？", "and its drawbacks?"),
     ("什么是梯度累积？", "show me code for it"),
+    ("梯度累积有什么优缺点？", "给个代码例子"),  # the previous question's own best hit is weak (Q41)
     ("PyTorch中的SGD优化器怎么用？", "那 Adam 呢？"),
 ])
 def test_real_follow_ups_borrow_the_previous_topic(retriever, previous, question):
@@ -117,7 +145,7 @@ def test_real_follow_ups_borrow_the_previous_topic(retriever, previous, question
 
 
 @pytest.mark.parametrize("question", ["Show code for DataLoader", "DataLoader 怎么用？", "PyTorch中的ResNet是什么？"])
-def test_a_question_naming_its_own_topic_stands_alone_even_asking_for_code(retriever, question):
+def test_real_questions_naming_their_own_topic_stand_alone(retriever, question):
     assert resolve_query(question, GRADIENT_ACCUMULATION, retriever) == question
 
 
@@ -130,12 +158,12 @@ def test_the_answerer_searches_a_standalone_question_alone_and_a_follow_up_with_
 
 
 def test_the_labelled_pairs(retriever):
-    """The figures of calibration.FOLLOWUP_GAIN: accuracy 0.90 on the fit half and 0.90 on the held-out half."""
-    accuracy = {}
+    """The figures of calibration.FOLLOWUP_OWN_MARGIN and FOLLOWUP_GAIN: accuracy 0.932 on the fit half, 0.900
+    on the held-out half."""
+    gate, accuracy = RelevanceGate(retriever), {}
     for split in ("fit", "test"):
         rows = [r for r in pairs() if r["split"] == split]
-        said = [context_gain(r["question"], r["previous"], retriever) > FOLLOWUP_GAIN.value for r in rows]
-        right = [followup == (r["label"] == "followup") for followup, r in zip(said, rows)]
-        accuracy[split] = sum(right) / len(rows)
+        said = [evidence(r["question"], r["previous"], retriever, gate).followup for r in rows]
+        accuracy[split] = sum(followup == (r["label"] == "followup") for followup, r in zip(said, rows)) / len(rows)
     print(f"follow-up accuracy: {accuracy}")
-    assert accuracy["fit"] >= 0.875 and accuracy["test"] >= 0.875
+    assert accuracy["fit"] >= 0.9 and accuracy["test"] >= 0.875

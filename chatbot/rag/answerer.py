@@ -71,7 +71,7 @@ class Answerer:
         start = time.perf_counter()
         question, truncated_from = bound_user_text(question, MAX_QUESTION_CHARS)
         history = bounded(list(history), self.engine.config.history_turns)
-        resolved = resolve_query(question, history, self.engine.retriever)
+        resolved = resolve_query(question, history, self.engine.retriever, self.gate)
         hits = self.engine.retriever.search(resolved, top_k=self.engine.config.top_k)
         covered = self.gate.covers(resolved, hits)
         top = hits[0].question if hits else None
