@@ -214,3 +214,11 @@ def test_without_a_judge_unconfirmed_sentences_are_marked_not_dropped():
 def test_an_answer_mostly_unconfirmed_says_so_in_its_first_line():
     text = checked("Use torch.compile(model). It uses 3 passes. It is fast.", FakeJudge({}))
     assert text.startswith(NOTES["en"]["partial"]) and NOTES["en"]["unconfirmed"] not in text
+
+
+def test_a_judge_that_fails_leaves_the_sentences_marked_and_the_answer_whole():
+    def broken(statements: list[str]) -> list[float]:
+        raise ValueError("a judgement prompt exceeds the context window")
+
+    text = checked("Set num_workers to 4. Then call backward().", broken)  # type: ignore[arg-type]
+    assert "Set num_workers to 4. ⁽?⁾" in text and "backward(). ⁽?⁾" in text

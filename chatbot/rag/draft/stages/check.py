@@ -4,11 +4,15 @@ it uncited) is put to the model as a yes/no question beside the passage sentence
 one the check cannot settle, or that was not checked, is marked where it stands."""
 from __future__ import annotations
 
+import logging
+
 from chatbot.calibration import SENTENCE_AGREES, SENTENCE_CONTRADICTED
 from chatbot.rag.draft.context import AnswerContext
 from chatbot.rag.draft.segments import Draft, Sentence
 from chatbot.rag.draft.stages.base import Stage
 from indexer.text import CODE_IDENTIFIER
+
+log = logging.getLogger(__name__)
 
 
 # Not calibration: which sentences are worth a check (each costs ~1.5 s on 2 cores). The false statements of
@@ -24,7 +28,12 @@ class CheckSentences(Stage):
     def apply(self, draft: Draft, ctx: AnswerContext) -> None:
         uncited = [s for s in draft.sentences() if s.support == "uncited"]
         asked = [s for s in uncited if ctx.judge is not None and (ctx.check_all or worth_checking(s.text))]
-        odds = ctx.judge([s.text for s in asked]) if asked and ctx.judge is not None else []
+        odds: list[float] = []
+        if asked and ctx.judge is not None:
+            try:
+                odds = ctx.judge([s.text for s in asked])
+            except Exception as exc:  # a judge that fails leaves the sentences marked, never the answer lost
+                log.warning("sentence check failed, sentences marked unconfirmed: %s", exc)
         verdict = dict(zip(map(id, asked), odds))
         contradicted: list[int] = []
         for i, seg in enumerate(draft.segments):
