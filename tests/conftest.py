@@ -7,7 +7,10 @@ them another way (a subprocess of the CLI or the app, the knowledge base's own c
 tests, a test that still loads an embedder or a chat model in this process fails, naming itself."""
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +29,20 @@ LOADING_FIXTURES = frozenset({
     "gguf", "llama_server",  # the assembled GGUF, llama.cpp's server on it
     "browser",  # Chromium
 })
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests (and the app or CLI they start, which inherit the environment) never read or write the user's own
+    data folder: added documents and interview progress go to a fresh folder per session."""
+    folder = tmp_path_factory.mktemp("kbchat-data")
+    before = os.environ.get("KBCHAT_DATA_DIR")
+    os.environ["KBCHAT_DATA_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("KBCHAT_DATA_DIR", None)
+    else:
+        os.environ["KBCHAT_DATA_DIR"] = before
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -16,7 +16,7 @@ from indexer.config import Config, add_config_flags, config_from_cli
 
 # field -> its flag (None: environment only), as the app and the CLI have always spelled them
 FLAGS = {
-    "kb_dir": "--kb", "cache_dir": "--cache-dir", "embed_model": "--embed-model", "device": "--device",
+    "kb_dir": "--kb", "cache_dir": "--cache-dir", "data_dir": "--data-dir", "embed_model": "--embed-model", "device": "--device",
     "llm_model": "--model", "llm_backend": "--backend", "max_new_tokens": "--max-new-tokens",
     "state_cache_mb": "--state-cache-mb", "llm_url": "--llm-url", "llm_timeout": "--llm-timeout",
     "llm_parallel": None, "llm_api_key": None,
@@ -25,7 +25,7 @@ FLAGS = {
     "auth": "--auth", "auth_file": "--auth-file", "host": "--host", "port": "--port", "api_key": None,
 }
 OWN_FIELDS = {
-    Config: {"kb_dir", "cache_dir", "embed_model", "device"},
+    Config: {"kb_dir", "cache_dir", "data_dir", "embed_model", "device"},
     LLMConfig: {"llm_model", "llm_backend", "max_new_tokens", "state_cache_mb", "llm_url", "llm_timeout",
                 "llm_parallel", "llm_api_key"},
     RAGConfig: {"top_k", "history_turns"},
@@ -106,3 +106,10 @@ def test_config_from_cli_makes_the_class_asked_for_and_exits_2_without_a_kb(tmp_
     with pytest.raises(SystemExit) as exit_:
         config_from_cli(argparse.Namespace(kb_dir=str(tmp_path / "missing")), WebConfig)
     assert exit_.value.code == 2 and "knowledge-base folder not found" in capsys.readouterr().err
+
+
+def test_user_data_lives_apart_from_the_cache():
+    defaults = Config()
+    assert defaults.data_dir != defaults.cache_dir
+    assert not defaults.data_dir.is_relative_to(defaults.cache_dir)
+    assert Config.from_env({"KBCHAT_DATA_DIR": "/srv/kb-data"}).data_dir == Path("/srv/kb-data")
