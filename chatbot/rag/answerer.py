@@ -22,6 +22,7 @@ from chatbot.rag.extractive import answered_passages, extractive_answer
 from chatbot.rag.followup import Turn, bounded, resolve_query
 from chatbot.rag.kbcode import select_code
 from chatbot.rag.language import detect_language
+from chatbot.rag.lead import choose_lead
 from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.rag.prompts import build_messages
 from chatbot.rag.relevance import RelevanceGate
@@ -124,19 +125,20 @@ class Answerer:
             passages = [title_only] + passages
         code = select_code(prepared.question, [q for q in passages if q.has_answer], self.engine.index.keyword)
         judge = StatementJudge(model, self.checker) if model.supports_yes_no else None
+        lead = choose_lead(prepared.question, passages[0], self.checker) if passages and title_only is None else None
         ctx = AnswerContext(prepared.question, lang, passages, [h.question.id for h in prepared.hits], code,
-                            self.titles, self.checker, title_only=title_only,
+                            self.titles, self.checker, title_only=title_only, lead=lead,
                             judge=(lambda texts: judge.agreement(texts, passages)) if judge else None)
         streaming = replace(ctx, streaming=True)
         turns = [(t.question, t.answer) for t in bounded(list(history), self.engine.config.history_turns)]
-        if title_only is not None:
-            yield Delta(render(pipeline.run(Draft([]), streaming)))
+        if opening := render(pipeline.run(Draft([]), streaming)):  # the title-only note, a Chinese lead: at once
+            yield Delta(opening)
         problems: list[str] = []
         first: float | None = None
         retry_hint = ""
         for attempt in range(MAX_ATTEMPTS):
             messages = build_messages(prepared.question, passages, lang, turns, prepared.title_only_id,
-                                      code_attached=bool(code), retry_hint=retry_hint)
+                                      code_attached=bool(code), retry_hint=retry_hint, lead=lead)
             raw = ""
             for piece in model.stream_chat(messages, max_new_tokens=self.engine.config.max_new_tokens):
                 first = first or time.perf_counter()
@@ -156,8 +158,8 @@ class Answerer:
         else:
             raise Unusable(problems)
         cited = Cite.citations(draft)
-        citations = list(dict.fromkeys(([prepared.title_only_id] if prepared.title_only_id else []) + cited
-                                       + [c.question.id for c in code]))
+        first_ids = [prepared.title_only_id] if prepared.title_only_id else [lead.qid] if lead else []
+        citations = list(dict.fromkeys(first_ids + cited + [c.question.id for c in code]))
         answer = self._finish(prepared, draft, citations, "llm", started, first or time.perf_counter())
         answer.rejected_citations = sorted({p for p in draft.proposed if p not in cited})
         answer.model = model.name

@@ -97,9 +97,9 @@ class CitationChecker:
         return tokens
 
     def _vectors_of(self, qid: str) -> np.ndarray:
-        return self._prose_of(qid)[1]
+        return self.prose_of(qid)[1]
 
-    def _prose_of(self, qid: str) -> tuple[list[str], np.ndarray]:
+    def prose_of(self, qid: str) -> tuple[list[str], np.ndarray]:
         """The passage's prose sentences and their e5 vectors: embedded on first use, then kept."""
         kept = self._prose.get(qid)
         if kept is None:
@@ -111,7 +111,7 @@ class CitationChecker:
 
     def nearest(self, sentences: list[str], qids: list[str]) -> list[str]:
         """For each sentence, the sentence of the passages `qids` that e5 puts nearest to it (its evidence)."""
-        pool = [self._prose_of(q) for q in qids]
+        pool = [self.prose_of(q) for q in qids]
         prose = [s for texts, _ in pool for s in texts]
         if not sentences or not prose:
             return ["" for _ in sentences]

@@ -1,0 +1,65 @@
+"""What the knowledge base itself says, first: the statement of the best entry that is nearest to the question
+(e5 over the entry's own prose sentences). A Chinese answer opens with it verbatim, cited, before the model has
+written a word; an English answer asks the model to open with its translation. The model then explains around
+it instead of filling the gap between the question and the entry's wording on its own (issue #21: "How does
+torch.compile speed up a model?" got generic steps; "num_workers 设多少合适" got invented GPU clock rates)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from chatbot.rag.citations import CitationChecker
+from indexer.records import Question
+
+# Not calibration: a size. Two sentences of the KB's prose are ~60-120 Chinese characters; more would crowd out
+# the model's explanation within its ~250-character budget (chatbot/rag/prompts.py SYSTEM).
+LEAD_CHARS = 160
+MAX_SENTENCES = 2
+MIN_CHARS = 12  # "如下：", "例如：" say nothing on their own
+_LIST_MARKER = re.compile(r"^(?:[-*+]|\d{1,2}[.)、])\s+")
+
+
+@dataclass(frozen=True)
+class Lead:
+    qid: str
+    sentences: tuple[str, ...]  # the entry's own words, in the entry's order
+
+    @property
+    def text(self) -> str:
+        return "".join(self.sentences)
+
+
+def _statement(sentence: str) -> bool:
+    """A sentence that states something: not a question (the title), not a line announcing a list or code."""
+    s = sentence.strip()
+    return len(s) >= MIN_CHARS and not s.endswith(("：", ":", "？", "?")) and not s.startswith(("#", "|", "```"))
+
+
+def choose_lead(question: str, entry: Question, checker: CitationChecker) -> Lead | None:
+    """The entry's one or two statements nearest to `question`, in the entry's order; None when the entry has
+    no written answer or no sentence that states something."""
+    if not entry.has_answer:
+        return None
+    prose, vectors = checker.prose_of(entry.id)
+    candidates = [i for i, s in enumerate(prose) if _statement(s) and s.strip() != entry.title.strip()]
+    if not candidates or not len(vectors):
+        return None
+    query = checker.index.embedder.encode_queries([question])[0]
+    ranked = sorted(candidates, key=lambda i: -float(np.dot(vectors[i], query)))
+    chosen: list[int] = []
+    size = 0
+    for i in ranked[:MAX_SENTENCES]:
+        if chosen and size + len(prose[i]) > LEAD_CHARS:
+            break
+        chosen.append(i)
+        size += len(prose[i])
+    return Lead(entry.id, tuple(_as_statement(prose[i]) for i in sorted(chosen)))
+
+
+def _as_statement(sentence: str) -> str:
+    """The sentence as a statement of its own: without the list marker it had in the entry, and ending as a
+    sentence ends (the entry's "；" joined it to the next item of a list)."""
+    s = _LIST_MARKER.sub("", sentence.strip())
+    return s[:-1] + "。" if s.endswith(("；", ";")) else s
