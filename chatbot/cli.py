@@ -209,7 +209,18 @@ def cmd_eval_grading(args, engine) -> int:
 
 
 def cmd_eval_facts(args, engine) -> int:
-    from chatbot.eval.facts import FACTS_SET, evaluate_facts, format_facts_report
+    from chatbot.eval.facts import FACTS_SET, evaluate_facts, format_facts_report, rescore_facts
+
+    if args.rescore:  # a saved report's answers, scored again with the current labels: no model, no index
+        try:
+            saved = json.loads(Path(args.rescore).read_text(encoding="utf-8"))
+            report = rescore_facts(saved, Path(args.file) if args.file else FACTS_SET)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"error: cannot rescore {args.rescore}: not a readable eval-facts --json report ({exc})",
+                  file=sys.stderr)
+            return 2
+        _print_json(report) if args.json else print(format_facts_report(report, show=args.show))
+        return 0
 
     def progress(row: dict) -> None:
         print(f"{row['id']} [{row['mode']}] facts {len(row['stated'])}/{row['facts']} false {len(row['false_claims'])} "
@@ -409,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     facts.add_argument("--show", action="store_true", help="print the answers that miss facts")
     facts.add_argument("--limit", type=int, default=0, help="only the first N questions")
     facts.add_argument("--pairs-out", help="also write the answers' sentence-passage pairs (JSON Lines) for labelling")
+    facts.add_argument("--rescore", metavar="REPORT",
+                       help="score a saved --json report's answers again with the current labels (any version's "
+                            "answers; nothing generated)")
     _setting_flags(facts, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device",
                      "max_new_tokens")
     facts.set_defaults(func=cmd_eval_facts)

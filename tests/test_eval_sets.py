@@ -58,3 +58,39 @@ def test_the_near_kb_set_loads_with_the_shape_issue_21_asks_for():
     assert abs(sum(q.lang == "zh" for q in qs) - sum(q.lang == "en" for q in qs)) <= 4
     assert all(2 <= len(q.facts) <= 4 and q.false_claims and q.expected_ids for q in qs)
     assert all(r.get("checked") for r in raw)  # the documentation page each fact was checked against
+
+
+def _saved_report(rows: list[dict]) -> dict:
+    return {"summary": {"model": "old", "citation_precision": 0.9}, "rows": rows}
+
+
+def test_a_saved_report_is_scored_again_with_the_current_labels(tmp_path):
+    from chatbot.eval.facts import rescore_facts
+
+    right = "CrossEntropyLoss takes raw logits and applies log_softmax internally."
+    wrong = "CrossEntropyLoss expects probabilities, so apply softmax first, and"
+    rows = [
+        {"id": "n01", "mode": "llm", "answer": right, "citations": ["Q26"], "degenerate": "", "repaired": [],
+         "first_token_ms": 1.0, "total_ms": 2.0},
+        {"id": "n01", "mode": "llm", "answer": wrong, "citations": [], "degenerate": "", "repaired": [],
+         "first_token_ms": 3.0, "total_ms": 4.0},
+        {"id": "gone", "mode": "llm", "answer": right, "citations": [], "degenerate": "", "repaired": [],
+         "first_token_ms": 1.0, "total_ms": 2.0},
+    ]
+    report = rescore_facts(_saved_report(rows), NEARKB_SET)
+    first, second = report["rows"]
+    assert len(report["rows"]) == 2  # an id the set no longer has is left out
+    assert len(first["stated"]) == 2 and not first["false_claims"] and first["cites_expected"]
+    assert second["false_claims"] and second["unfinished"]  # ends in the middle of a sentence
+    assert report["summary"]["cut_off_or_hollow_answers"] == 1
+    assert report["summary"]["answers_with_false_claim"] == 0.5
+    assert report["summary"]["citation_precision"] == 0.9  # kept from the saved report
+
+
+def test_rescoring_a_file_that_is_no_report_says_so(tmp_path, capsys):
+    from chatbot.cli import main
+
+    bad = tmp_path / "notes.json"
+    bad.write_text("[1, 2", encoding="utf-8")
+    assert main(["eval-facts", "--rescore", str(bad)]) == 2
+    assert "not a readable eval-facts --json report" in capsys.readouterr().err

@@ -18,6 +18,7 @@ from chatbot.rag.degenerate import diagnose, title_texts
 from indexer.config import REPO_ROOT
 
 FACTS_SET = REPO_ROOT / "eval" / "facts_questions.jsonl"
+NEARKB_SET = REPO_ROOT / "eval" / "nearkb_questions.jsonl"  # asked beside the entries' wording (issue #21)
 CITATION_PAIRS = REPO_ROOT / "eval" / "citation_pairs.jsonl"
 
 
@@ -74,26 +75,38 @@ def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limi
     rows: list[dict[str, Any]] = []
     for item in load_fact_questions(path)[: limit or None]:
         a = answerer.answer(item.question, use_llm=use_llm)
-        stated, false = item.check(a.text)
         passages = [h.question for h in a.sources]
         final_problem = diagnose(a.text, item.question, a.language, passages, titles) if a.mode == "llm" else None
         rows.append({
             "id": item.id, "question": item.question, "lang": item.lang, "asks_code": item.asks_code,
-            "mode": a.mode, "facts": len(item.facts), "stated": stated,
-            "missing": [f.name for f in item.facts if f.name not in stated], "false_claims": false,
-            "degenerate": final_problem.problem if final_problem else "", "repaired": a.repaired,
-            "cites_expected": bool(set(a.citations) & set(item.expected_ids)), "citations": a.citations,
-            "sources": [h.question.id for h in a.sources], "model": a.model,
+            "mode": a.mode, "degenerate": final_problem.problem if final_problem else "", "repaired": a.repaired,
+            "citations": a.citations, "sources": [h.question.id for h in a.sources], "model": a.model,
             "first_token_ms": a.first_token_ms, "total_ms": a.total_ms, "answer": a.text,
-            "unfinished": a.mode == "llm" and ends_unfinished(a.text), "hollow": a.mode == "llm" and is_hollow(a.text),
-            "sentences": a.sentence_support(),
+            "sentences": a.sentence_support(), **score_answer(item, a.text, a.citations, a.mode),
         })
         if progress is not None:
             progress(rows[-1])
-    n = len(rows) or 1
     model = engine.chat_model() if use_llm else None
-    summary = {
-        "model": model.name if model is not None else "extractive",
+    summary = summarise(rows, model.name if model is not None else "extractive")
+    pairs = citation_precision(engine)
+    if pairs:
+        summary.update(pairs)
+    return {"summary": summary, "rows": rows}
+
+
+def score_answer(item: FactQuestion, text: str, citations: list[str], mode: str) -> dict[str, Any]:
+    """What the set's labels say of one answer's text: read from the text alone, so the answers of any version
+    (a saved `--json` report) can be scored again with the current labels (`rescore_facts`)."""
+    stated, false = item.check(text)
+    return {"facts": len(item.facts), "stated": stated, "missing": [f.name for f in item.facts if f.name not in stated],
+            "false_claims": false, "cites_expected": bool(set(citations) & set(item.expected_ids)),
+            "unfinished": mode == "llm" and ends_unfinished(text), "hollow": mode == "llm" and is_hollow(text)}
+
+
+def summarise(rows: list[dict], model: str) -> dict[str, Any]:
+    n = len(rows) or 1
+    return {
+        "model": model,
         "questions": len(rows),
         "fact_recall": sum(len(r["stated"]) for r in rows) / max(1, sum(r["facts"] for r in rows)),
         "answers_with_false_claim": sum(bool(r["false_claims"]) for r in rows) / n,
@@ -106,16 +119,24 @@ def evaluate_facts(engine, path: Path = FACTS_SET, *, use_llm: bool = True, limi
         "first_token_ms_p50": statistics.median([r["first_token_ms"] for r in rows]) if rows else 0.0,
         "total_ms_p50": statistics.median([r["total_ms"] for r in rows]) if rows else 0.0,
     }
-    pairs = citation_precision(engine)
-    if pairs:
-        summary.update(pairs)
+
+
+def rescore_facts(report: dict, path: Path = FACTS_SET) -> dict:
+    """A saved `eval-facts --json` report scored again with the current labels of `path` (the answers are not
+    generated again; the report's citation-pair figures are kept). Rows whose id the set no longer has are
+    left out."""
+    items = {item.id: item for item in load_fact_questions(path)}
+    rows = [{**row, **score_answer(items[row["id"]], row["answer"], row.get("citations", []), row["mode"])}
+            for row in report["rows"] if row["id"] in items]
+    summary = summarise(rows, report["summary"].get("model", ""))
+    summary.update({k: v for k, v in report["summary"].items() if k.startswith("citation_")})
     return {"summary": summary, "rows": rows}
 
 
 def sentence_shares(rows: list[dict]) -> dict[str, float]:
     """Of the model's prose sentences long enough to check: the share a passage holds (cited), the check
     confirmed (checked), and shown marked as unconfirmed (marked)."""
-    totals = {k: sum(r["sentences"].get(k, 0) for r in rows) for k in ("cited", "checked", "marked")}
+    totals = {k: sum(r.get("sentences", {}).get(k, 0) for r in rows) for k in ("cited", "checked", "marked")}
     judged = sum(totals.values())
     return {f"sentences_{k}": v / judged for k, v in totals.items()} if judged else {}
 
@@ -140,7 +161,7 @@ def citation_precision(engine, path: Path = CITATION_PAIRS) -> dict:
     }
 
 
-_APP_LINES = (">", "知识库 [", "知识库 中的代码", "知识库只列出了问题", "Code from the knowledge base", "The knowledge base lists question",
+_APP_LINES = (">", "知识库 [", "The knowledge base [", "知识库 中的代码", "知识库只列出了问题", "Code from the knowledge base", "The knowledge base lists question",
               "（未使用语言模型", "(No language model used", "知识库只部分涵盖", "The knowledge base covers this question only")
 
 
