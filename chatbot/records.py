@@ -66,12 +66,17 @@ class Answer:
     repaired: list[str] = field(default_factory=list)  # degenerate-answer problems met on the way (see rag/degenerate)
     draft: Draft | None = None  # the model's answer as the pipeline left it (None for extractive and refused ones)
 
-    def sentence_support(self) -> dict[str, int]:
+    def sentence_support(self) -> dict[str, float]:
         """How many of the model's sentences a passage holds ("cited"), the model's check confirmed ("checked"),
-        are shown marked as unconfirmed ("marked"), or were too short to check ("unchecked")."""
-        counts = {"cited": 0, "checked": 0, "marked": 0, "uncited": 0, "unchecked": 0}
-        for s in self.draft.sentences() if self.draft is not None else []:
+        are shown marked as unconfirmed ("marked"), or were too short to check ("unchecked"); how many the check
+        dropped as contradicted, how many statements it put to the model and the seconds that took."""
+        counts: dict[str, float] = {"cited": 0, "checked": 0, "marked": 0, "uncited": 0, "unchecked": 0}
+        if self.draft is None:
+            return counts
+        for s in self.draft.sentences():
             counts[s.support] += 1
+        counts.update(contradicted=self.draft.contradicted, check_calls=self.draft.check_calls,
+                      check_seconds=round(self.draft.check_seconds, 3))
         return counts
 
     def to_json(self) -> dict:

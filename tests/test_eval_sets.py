@@ -94,3 +94,21 @@ def test_rescoring_a_file_that_is_no_report_says_so(tmp_path, capsys):
     bad.write_text("[1, 2", encoding="utf-8")
     assert main(["eval-facts", "--rescore", str(bad)]) == 2
     assert "not a readable eval-facts --json report" in capsys.readouterr().err
+
+
+def test_the_check_cost_is_reported_as_run_and_for_the_wider_policies():
+    from chatbot.eval.facts import check_cost
+
+    def row(cited, checked, marked, contradicted, calls, seconds):
+        return {"mode": "llm", "sentences": {"cited": cited, "checked": checked, "marked": marked,
+                                             "contradicted": contradicted, "check_calls": calls,
+                                             "check_seconds": seconds}}
+
+    cost = check_cost([row(4, 1, 2, 1, 2, 3.0), row(2, 0, 1, 0, 0, 0.0), {"mode": "extractive", "sentences": {}}])
+    assert cost["check_seconds_per_statement"] == 1.5
+    assert cost["check_seconds_per_answer_p50"] == 1.5 and cost["check_seconds_per_answer_max"] == 3.0
+    # uncited: 4 and 1 sentences; every sentence: 8 and 3 (at 1.5 s each), medians of two answers
+    assert cost["check_if_all_uncited_seconds_p50"] == 3.75
+    assert cost["check_if_every_sentence_seconds_p50"] == 8.25
+    assert cost["sentences_contradicted_dropped"] == 1
+    assert check_cost([row(3, 0, 0, 0, 0, 0.0)]) == {}  # nothing was checked: no cost to report

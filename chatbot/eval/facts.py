@@ -116,6 +116,7 @@ def summarise(rows: list[dict], model: str) -> dict[str, Any]:
         "answers_citing_an_expected_id": sum(r["cites_expected"] for r in rows) / n,
         "cut_off_or_hollow_answers": sum(r["unfinished"] or r["hollow"] for r in rows),
         **sentence_shares(rows),
+        **check_cost(rows),
         "first_token_ms_p50": statistics.median([r["first_token_ms"] for r in rows]) if rows else 0.0,
         "total_ms_p50": statistics.median([r["total_ms"] for r in rows]) if rows else 0.0,
     }
@@ -139,6 +140,27 @@ def sentence_shares(rows: list[dict]) -> dict[str, float]:
     totals = {k: sum(r.get("sentences", {}).get(k, 0) for r in rows) for k in ("cited", "checked", "marked")}
     judged = sum(totals.values())
     return {f"sentences_{k}": v / judged for k, v in totals.items()} if judged else {}
+
+
+def check_cost(rows: list[dict]) -> dict[str, float]:
+    """What the sentence check cost per answer as run (only uncited sentences naming an API or a number), and
+    what the two wider policies would cost at the same seconds per statement: every uncited sentence, every
+    sentence. Counted from the answers' sentences, timed from the statements actually put to the model."""
+    answers = [r["sentences"] for r in rows if r["mode"] == "llm" and "check_calls" in r.get("sentences", {})]
+    calls = sum(a["check_calls"] for a in answers)
+    if not answers or not calls:
+        return {}
+    per_call = sum(a["check_seconds"] for a in answers) / calls
+    uncited = [a["checked"] + a["marked"] + a["contradicted"] for a in answers]
+    every = [a["cited"] + u for a, u in zip(answers, uncited)]
+    return {
+        "check_seconds_per_statement": per_call,
+        "check_seconds_per_answer_p50": statistics.median(a["check_seconds"] for a in answers),
+        "check_seconds_per_answer_max": max(a["check_seconds"] for a in answers),
+        "check_if_all_uncited_seconds_p50": statistics.median(u * per_call for u in uncited),
+        "check_if_every_sentence_seconds_p50": statistics.median(e * per_call for e in every),
+        "sentences_contradicted_dropped": sum(a["contradicted"] for a in answers),
+    }
 
 
 def citation_precision(engine, path: Path = CITATION_PAIRS) -> dict:

@@ -57,6 +57,10 @@ class Draft:
     segments: list[Segment]
     proposed: list[str] = field(default_factory=list)  # ids the model's own markers named (checked, not trusted)
     removed: list[str] = field(default_factory=list)  # what the stages took out, by kind ("cut_code", ...)
+    # the sentence check's cost and outcome: statements put to the model, seconds spent, sentences dropped
+    check_calls: int = 0
+    check_seconds: float = 0.0
+    contradicted: int = 0
 
     # -- reading
     def sentences(self) -> list[Sentence]:

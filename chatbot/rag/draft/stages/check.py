@@ -5,6 +5,7 @@ one the check cannot settle, or that was not checked, is marked where it stands.
 from __future__ import annotations
 
 import logging
+import time
 
 from chatbot.calibration import SENTENCE_AGREES, SENTENCE_CONTRADICTED
 from chatbot.rag.draft.context import AnswerContext
@@ -30,10 +31,13 @@ class CheckSentences(Stage):
         asked = [s for s in uncited if ctx.judge is not None and (ctx.check_all or worth_checking(s.text))]
         odds: list[float] = []
         if asked and ctx.judge is not None:
+            started = time.perf_counter()
             try:
                 odds = ctx.judge([s.text for s in asked])
             except Exception as exc:  # a judge that fails leaves the sentences marked, never the answer lost
                 log.warning("sentence check failed, sentences marked unconfirmed: %s", exc)
+            draft.check_calls += len(asked)
+            draft.check_seconds += time.perf_counter() - started
         verdict = dict(zip(map(id, asked), odds))
         contradicted: list[int] = []
         for i, seg in enumerate(draft.segments):
@@ -46,4 +50,5 @@ class CheckSentences(Stage):
                 seg.support = "checked"
             else:
                 seg.support = "marked"
+        draft.contradicted += len(contradicted)
         draft.remove(contradicted, "contradicted")
