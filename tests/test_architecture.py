@@ -18,6 +18,7 @@ LAYERS: list[tuple[str, int]] = [
     ("chatbot.llm.*", 1),  # chat models
     ("chatbot.records", 2),
     ("chatbot.rag.*", 2),  # answers
+    ("chatbot.store.*", 2),  # the progress store (knows nothing of grading or scheduling)
     ("chatbot.interview.*", 3),  # mock interviews
     ("chatbot.ui.*", 4),  # the front ends ...
     ("chatbot.api", 4),

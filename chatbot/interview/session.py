@@ -6,14 +6,17 @@ functions that need them and never stored."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from chatbot.interview.choose import choose
 from chatbot.interview.grade import Grade
 from chatbot.interview.grading import grade_answer
 from chatbot.interview.keypoints import key_points
 from chatbot.interview.topics import TOPICS, topic_of
-from chatbot.rag.retriever import topic_key
+from chatbot.interview.twins import card_keys
+from chatbot.store.records import CardRecord
 from indexer.records import Question
 from indexer.text import CJK
 
@@ -25,6 +28,10 @@ class InterviewItem:
     grade: Grade | None = None
     skipped: bool = False
     hints: int = 0
+    answer_id: int | None = None  # the stored answer, once saved
+    rating: int = 0  # the review rating in force (suggested or the user's), 1 Again .. 4 Easy; 0 = none yet
+    suggested: int = 0
+    not_saved: str = ""  # why the grade was not saved, when it was not
 
 
 @dataclass
@@ -33,6 +40,10 @@ class InterviewSession:
     position: int = 0
     topics: list[str] = field(default_factory=list)
     series: str = "all"
+    mode: str = "random"  # how the questions were chosen (chatbot/interview/choose.py)
+    session_id: int | None = None  # the stored session, when progress is kept
+    profile: str = ""
+    shown_at: datetime | None = None  # when the current question was shown: the user's time on it
 
     def current(self) -> InterviewItem | None:
         """The item waiting for an answer, or None once the interview is over."""
@@ -45,9 +56,12 @@ class InterviewSession:
 
 # ---------------------------------------------------------------------------------- drawing questions
 def start_interview(questions: Iterable[Question], topics: list[str] | None, n: int, series: str = "all",
-                    seed: int | None = None) -> InterviewSession:
+                    seed: int | None = None, *, mode: str = "random", cards: Sequence[CardRecord] = (),
+                    now: datetime | None = None) -> InterviewSession:
     """A session of up to `n` distinct answered questions from `series` ("all", "main", "interview")
-    and `topics` (None or empty = every topic). Fewer than `n` when fewer match; ValueError when none do."""
+    and `topics` (None or empty = every topic), chosen by `mode` (due / new / weak / random, see
+    chatbot/interview/choose.py) over the user's review `cards`. Fewer than `n` when fewer match; ValueError
+    when none do."""
     questions = list(questions)
     known_series = list(dict.fromkeys(q.series for q in questions))
     if series != "all" and series not in known_series:
@@ -59,23 +73,26 @@ def start_interview(questions: Iterable[Question], topics: list[str] | None, n: 
     if int(n) < 1:
         raise ValueError(f"the number of questions must be at least 1 (got {n})")
     wanted = set(topics)
+    # a question with `same_as` shares its twin's answer: the twin is asked instead
     pool = [q for q in questions
-            if q.has_answer
+            if q.has_answer and not q.same_as
             and (series == "all" or q.series == series)
             and (not wanted or topic_of(q) in wanted)]
     if not pool:
         what = ", ".join(TOPICS[t]["en"] for t in topics) if topics else "any topic"
         raise ValueError(f"no answered question in series {series!r} for {what}: "
                          "choose other topics or another series")
-    # twins (one topic asked twice, e.g. Q17/Q35/Q45 transfer learning) are never both in one session
-    groups: dict[str, list[Question]] = {}
-    for q in pool:
-        if not q.same_as:
-            groups.setdefault(topic_key(q.title), []).append(q)
-    rng = random.Random(seed)
-    drawn = rng.sample(list(groups.values()), min(int(n), len(groups)))
-    chosen = [rng.choice(group) for group in drawn]
-    return InterviewSession([InterviewItem(q) for q in chosen], 0, topics or list(TOPICS), series)
+    chosen = choose(pool, card_keys(questions), cards, mode, int(n), now or datetime.now(UTC), random.Random(seed))
+    if not chosen:
+        raise ValueError(_NOTHING_TO_PRACTISE.get(mode, "no question matches these choices"))
+    return InterviewSession([InterviewItem(q) for q in chosen], 0, topics or list(TOPICS), series, mode)
+
+
+_NOTHING_TO_PRACTISE = {
+    "due": "no question is due for review now: choose new questions, the weakest topics or a random set",
+    "new": "every question of these topics has been answered before: choose due, weakest or random",
+    "weak": "no answered question yet for these topics: answer some first (new or random)",
+}
 
 
 # ---------------------------------------------------------------------------------- session actions
@@ -89,7 +106,12 @@ def require_current(session: InterviewSession) -> InterviewItem:
 def submit_answer(session: InterviewSession, embedder, user_answer: str, chat_model=None) -> Grade:
     """Grades the current question, records the answer and moves to the next one."""
     item = require_current(session)
-    grade = grade_answer(embedder, item.question, user_answer, chat_model)
+    return record_grade(session, user_answer, grade_answer(embedder, item.question, user_answer, chat_model))
+
+
+def record_grade(session: InterviewSession, user_answer: str, grade: Grade) -> Grade:
+    """Records `grade` of `user_answer` as the current question's and moves to the next one."""
+    item = require_current(session)
     item.answer, item.grade, item.skipped = user_answer or "", grade, False
     session.position += 1
     return grade
