@@ -116,5 +116,5 @@ def test_the_model_is_told_what_the_answer_opens_with():
     zh = build_messages("要不要先 softmax？", [E11], "zh", lead=lead)[-1]["content"]
     en = build_messages("Do I apply softmax first?", [E11], "en", lead=lead)[-1]["content"]
     assert LOGITS in zh and "不要重复" in zh
-    assert LOGITS in en and "translated into English" in en
+    assert "[E11]" in en and LOGITS not in en  # the English cue names the entry without quoting it
     assert build_messages("x", [E11], "zh")[0] == build_messages("x", [E11], "zh", lead=lead)[0]  # state reused

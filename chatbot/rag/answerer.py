@@ -131,10 +131,11 @@ class Answerer:
                             judge=(lambda texts: judge.agreement(texts, passages)) if judge else None)
         streaming = replace(ctx, streaming=True)
         turns = [(t.question, t.answer) for t in bounded(list(history), self.engine.config.history_turns)]
-        if opening := render(pipeline.run(Draft([]), streaming)):  # the title-only note, a Chinese lead: at once
-            yield Delta(opening)
         problems: list[str] = []
         first: float | None = None
+        if opening := render(pipeline.run(Draft([]), streaming)):  # the title-only note, a Chinese lead: at once
+            first = time.perf_counter()  # the user is reading the answer from here on
+            yield Delta(opening)
         retry_hint = ""
         for attempt in range(MAX_ATTEMPTS):
             messages = build_messages(prepared.question, passages, lang, turns, prepared.title_only_id,
