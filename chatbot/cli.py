@@ -1,4 +1,4 @@
-"""`python -m chatbot search|ask|grade|interview|eval-*|model-path` – the command-line front end."""
+"""`python -m chatbot search|ask|grade|interview|progress|feedback|eval-*|model-path` – the command-line front end."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from typing import NamedTuple
 from chatbot.interview.config import InterviewConfig
 from chatbot.interview.limits import MAX_ANSWER_CHARS
 from chatbot.rag.limits import MAX_QUESTION_CHARS
+from chatbot.store.open import LOCAL_PROFILE
 from indexer.config import add_config_flags, config_from_cli
 from indexer.errors import KBChatError
 from indexer.text import bound_user_text
@@ -297,19 +298,52 @@ def cmd_grade(args, engine) -> int:
     return 0
 
 
-def cmd_interview(args, engine) -> int:
-    """A mock interview in the terminal: ask, read the answer (an empty line skips), grade, summarise."""
-    from chatbot.interview.report import format_summary_markdown, reference_markdown, summary
-    from chatbot.interview.session import hint, skip, start_interview, submit_answer
+def _open_store(config):
+    """The progress store, with what happened on opening and why nothing will be saved (if so) on stderr."""
+    from chatbot.store.open import open_store
+
+    store = open_store(config.database_url, config.data_dir)
+    if store.opened.notice:
+        print(f"note: {store.opened.notice}", file=sys.stderr)
+    if not store.available:
+        print(f"note: progress is not saved: {store.problem}", file=sys.stderr)
+    return store
+
+
+def _profile(args) -> str | None:
+    """The --profile name, checked; None (after a message) when it cannot be used."""
+    from chatbot.interview.practice import check_profile
 
     try:
-        session = start_interview(list(engine.index.questions.values()), args.topics, args.n, series=args.series)
+        return check_profile(args.profile)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_interview(args, engine) -> int:
+    """A mock interview in the terminal: ask, read the answer (an empty line skips), grade, save, summarise."""
+    from fsrs import Rating
+
+    from chatbot.interview.practice import Practice
+    from chatbot.interview.report import format_summary_markdown, reference_markdown, summary
+    from chatbot.interview.review import RATING_NAMES
+    from chatbot.interview.session import hint
+    from chatbot.store.errors import StoreError
+
+    profile = _profile(args)
+    if profile is None:
+        return 2
+    store = _open_store(engine.config)
+    practice = Practice(store, engine.index.questions.values())
+    try:
+        session = practice.start(profile, args.topics, args.n, series=args.series, mode=args.mode)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     model = None if args.no_llm or not engine.config.llm_grading else _model_or_notice(engine)
-    print("Answer each question (end with an empty line; '?' alone for a hint, 'skip' to skip, "
-          "Ctrl-D to stop).\n")
+    print(f"Profile {profile!r}, {session.mode} questions. Answer each question (end with an empty line; '?' alone "
+          "for a hint, 'skip' to skip, Ctrl-D to stop).\n")
     while (item := session.current()) is not None:
         q = item.question
         print(f"[{session.position + 1}/{len(session.items)}] {q.id} {q.title}")
@@ -328,12 +362,163 @@ def cmd_interview(args, engine) -> int:
             break
         text = _note_if_cut("\n".join(lines), MAX_ANSWER_CHARS, "answer").strip()
         if not text or text.lower() == "skip":
-            skip(session)
-            print("skipped.\n" + reference_markdown(q, "zh") + "\n")
+            practice.skip(session)
+            print("skipped (rated Again).\n" + reference_markdown(q, "zh") + "\n")
+            if item.not_saved:
+                print(f"note: not saved: {item.not_saved}", file=sys.stderr)
             continue
-        grade = submit_answer(session, engine.index.embedder, text, chat_model=model)
+        grade = practice.answer(session, engine.index.embedder, text, chat_model=model)
         print(f"\nscore {grade.score:g}/10\n{grade.feedback}\n")
+        if item.not_saved:
+            print(f"note: this grade was not saved: {item.not_saved}", file=sys.stderr)
+            continue
+        suggested = RATING_NAMES[Rating(item.rating)]
+        try:
+            choice = input(f"rating {suggested} (Enter keeps it, or type again / hard / good / easy): ").strip()
+        except EOFError:
+            choice = ""
+        if choice:
+            try:
+                _, card = practice.rerate(session, choice)
+                print(f"rated {RATING_NAMES[Rating(item.rating)]}: next review {card.due:%Y-%m-%d}")
+            except (ValueError, StoreError) as exc:
+                print(f"note: rating kept as {suggested}: {exc}", file=sys.stderr)
+        print()
     print(format_summary_markdown(summary(session), language="zh" if args.lang == "zh" else "en"))
+    store.close()
+    return 0
+
+
+def _questions(config) -> list:
+    """The knowledge base's questions, read from kb/ (no index or model needed)."""
+    from indexer.kb.parser import parse_kb
+
+    return parse_kb(config.kb_dir).questions
+
+
+def _confirm_reset(args, profile: str, answers: int) -> bool:
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        print("error: --reset deletes the profile's interview history: add --yes to confirm", file=sys.stderr)
+        return False
+    reply = input(f"Delete {answers} graded answers of profile {profile!r}? Type the profile name to confirm: ")
+    return reply.strip() == profile
+
+
+def cmd_progress(args, engine) -> int:
+    """Progress figures, and a profile's history out (JSON Lines, CSV, Anki) and in, or reset."""
+    from datetime import UTC, datetime
+
+    from chatbot.interview import anki, history_io
+    from chatbot.interview.progress import build_progress, format_progress_text
+    from chatbot.store.errors import StoreError
+
+    profile = _profile(args)
+    if profile is None:
+        return 2
+    store = _open_store(engine.config)
+    if not store.available:
+        print(f"error: the progress database cannot be used: {store.problem}", file=sys.stderr)
+        return 2
+    try:
+        if args.import_file:
+            path = Path(args.import_file)
+            if not path.is_file():
+                print(f"error: file not found: {path}", file=sys.stderr)
+                return 2
+            result = history_io.import_history(store, profile, path)
+            for error in result.errors:
+                print(f"error: {error} (line skipped)", file=sys.stderr)
+            print(f"imported {result.imported} answers into {profile!r}"
+                  + (f", {result.duplicates} already there" if result.duplicates else "")
+                  + (f", {len(result.errors)} lines skipped" if result.errors else ""))
+            return 2 if result.errors else 0
+        if args.reset:
+            if not _confirm_reset(args, profile, len(store.answers(profile))):
+                print("nothing deleted", file=sys.stderr)
+                return 2
+            print(f"deleted {store.reset(profile)} graded answers of {profile!r}")
+            return 0
+        if args.export:
+            path = Path(args.export)
+            text = history_io.export_text(store.answers(profile), history_io.format_of(path))
+            from indexer.runtime import write_text_atomic
+
+            write_text_atomic(path, text)
+            print(f"wrote {max(0, text.count(chr(10)) - (1 if path.suffix.lower() == '.csv' else 0))} answers "
+                  f"of {profile!r} to {path}")
+            return 0
+        if args.export_anki:
+            return _export_anki(args, engine, store, profile, anki)
+        report = build_progress(store, profile, _questions(engine.config), datetime.now(UTC))
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(format_progress_text(report))
+    return 0
+
+
+def _export_anki(args, engine, store, profile: str, anki) -> int:
+    from chatbot.interview.topics import TOPICS, topic_of
+    from chatbot.interview.twins import card_keys
+
+    questions = [q for q in _questions(engine.config) if q.has_answer and not q.same_as]
+    unknown = [t for t in args.topics if t not in TOPICS]
+    if unknown:
+        print(f"error: unknown topic(s) {', '.join(unknown)}: choose from {', '.join(TOPICS)}", file=sys.stderr)
+        return 2
+    if args.topics:
+        questions = [q for q in questions if topic_of(q) in args.topics]
+    if args.weakest:
+        keys = card_keys(questions)
+        weakest = [c.card_key for c in sorted(store.cards(profile), key=lambda c: (c.last_score, c.card_key))]
+        rank = {key: n for n, key in enumerate(weakest)}
+        questions = sorted((q for q in questions if keys.get(q.id, q.id) in rank and keys.get(q.id) == q.id),
+                           key=lambda q: rank[keys[q.id]])[:args.weakest]
+    if not questions:
+        print("error: no question to export (none answered yet for --weakest, or no question in those topics)",
+              file=sys.stderr)
+        return 2
+    n = anki.write_deck(questions, Path(args.export_anki))
+    print(f"wrote {n} questions to {args.export_anki} (an Anki deck)")
+    return 0
+
+
+def cmd_feedback(args, engine) -> int:
+    """The 👍/👎 given in the Chat tab, as a labelled set in eval-answers' shape (one JSON object a line)."""
+    from chatbot.rag.language import detect_language
+    from chatbot.store.errors import StoreError
+    from indexer.runtime import write_text_atomic
+
+    store = _open_store(engine.config)
+    try:
+        rows = store.feedback(args.profile or None)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    lines = [json.dumps({"question": r.question, "lang": detect_language(r.question), "in_scope": True,
+                         "expected": r.sources, "answer": r.answer, "label": "good" if r.liked else "bad",
+                         "liked": r.liked, "model": r.model, "profile": r.profile,
+                         "created_at": r.created_at.isoformat() if r.created_at else None}, ensure_ascii=False)
+             for r in rows]
+    try:
+        write_text_atomic(Path(args.export), "".join(line + "\n" for line in lines))
+    except OSError as exc:
+        print(f"error: cannot write {args.export} ({exc.strerror})", file=sys.stderr)
+        return 2
+    print(f"wrote {len(lines)} rated answers ({sum(r.liked for r in rows)} 👍, {sum(not r.liked for r in rows)} 👎) "
+          f"to {args.export}")
     return 0
 
 
@@ -402,8 +587,37 @@ def build_parser() -> argparse.ArgumentParser:
     iv.add_argument("--series", default="all", help="all, or one series name (main, interview)")
     iv.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the summary")
     iv.add_argument("--no-llm", action="store_true", help="embedding grade only")
-    _setting_flags(iv, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "llm_grading")
-    iv.set_defaults(func=cmd_interview)
+    iv.add_argument("--profile", default=LOCAL_PROFILE, help=f"whose progress (default {LOCAL_PROFILE!r})")
+    choice = iv.add_mutually_exclusive_group()
+    choice.add_argument("--due", dest="mode", action="store_const", const="due",
+                        help="questions due for review (the default when any are due)")
+    choice.add_argument("--new", dest="mode", action="store_const", const="new", help="questions never answered")
+    choice.add_argument("--weak", dest="mode", action="store_const", const="weak", help="weakest topics first")
+    choice.add_argument("--random", dest="mode", action="store_const", const="random",
+                        help="a random set (the default when nothing is due)")
+    _setting_flags(iv, "kb_dir", "cache_dir", "data_dir", "embed_model", "llm_model", "llm_backend", "device",
+                   "llm_grading")
+    iv.set_defaults(func=cmd_interview, mode=None)
+
+    pr = sub.add_parser("progress", help="interview progress: figures, export / import / reset, an Anki deck")
+    pr.add_argument("--profile", default=LOCAL_PROFILE, help=f"whose progress (default {LOCAL_PROFILE!r})")
+    pr.add_argument("--json", action="store_true", help="print the figures as JSON")
+    what = pr.add_mutually_exclusive_group()
+    what.add_argument("--export", metavar="F", help="write the history to F.jsonl or F.csv")
+    what.add_argument("--import", dest="import_file", metavar="F", help="add the history in F (.jsonl or .csv)")
+    what.add_argument("--reset", action="store_true", help="delete the profile's interview history")
+    what.add_argument("--export-anki", metavar="F", help="write questions to F.apkg (an Anki deck)")
+    pr.add_argument("--yes", action="store_true", help="confirm --reset without asking")
+    pr.add_argument("--topics", nargs="*", default=[], help="--export-anki: only these topics")
+    pr.add_argument("--weakest", type=int, default=0, metavar="N", help="--export-anki: the N weakest answered")
+    _setting_flags(pr, "kb_dir", "data_dir")
+    pr.set_defaults(func=cmd_progress)
+
+    fb = sub.add_parser("feedback", help="export the 👍/👎 given to chat answers as a labelled set")
+    fb.add_argument("--export", metavar="F", required=True, help="write the labelled answers to F (JSON Lines)")
+    fb.add_argument("--profile", default="", help="one profile's only (default: every profile's)")
+    _setting_flags(fb, "kb_dir", "data_dir")
+    fb.set_defaults(func=cmd_feedback)
 
     eg = sub.add_parser("eval-grading", help="grading quality on eval/grading_answers.jsonl")
     eg.add_argument("--file", help="labelled answers (JSON Lines); default eval/grading_answers.jsonl")

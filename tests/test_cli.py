@@ -113,9 +113,16 @@ def test_grade_answers_file_prints_one_line_per_answer(tmp_path):
     assert lines[0]["id"] == "Q73" and lines[1]["score"] == 0 and "error" in lines[2] and "error" in lines[3]
 
 
-def test_terminal_interview_reads_answers_and_prints_a_summary():
-    answers = "把多个小批量的梯度累加，每 N 步更新一次参数。\n\n?\n\nskip\n\n"
-    done = subprocess.run([sys.executable, "-m", "chatbot", "interview", "-n", "3", "--no-llm", "--lang", "en"],
+def test_terminal_interview_reads_answers_and_prints_a_summary(tmp_path):
+    # an answer, its rating changed to Hard; a hint then an empty answer (a skip); "skip"
+    answers = "把多个小批量的梯度累加，每 N 步更新一次参数。\n\nhard\n?\n\nskip\n\n"
+    done = subprocess.run([sys.executable, "-m", "chatbot", "interview", "-n", "3", "--no-llm", "--lang", "en",
+                           "--profile", "ann", "--data-dir", str(tmp_path)],
                           cwd=REPO_ROOT, input=answers, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "[1/3]" in done.stdout and "score" in done.stdout and "Interview summary" in done.stdout
+    assert "rated Hard" in done.stdout and "random questions" in done.stdout
+    shown = subprocess.run([sys.executable, "-m", "chatbot", "progress", "--profile", "ann", "--json", "--data-dir",
+                            str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    report = json.loads(shown.stdout)
+    assert report["answers"] == 1 and len(report["cards"]) == 3  # one graded, two skipped: three cards to review

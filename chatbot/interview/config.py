@@ -16,3 +16,8 @@ class InterviewConfig(RAGConfig):
     llm_grading: bool = setting(True, "--no-llm-grading", "grade interview answers by embeddings only, not by the "
                                                           "LLM judge (env KBCHAT_LLM_GRADING=0; see the README)",
                                 opposite="--llm-grading")
+    # Interview progress, conversations and feedback: a SQLAlchemy URL (postgresql://user:password@host/db) for a
+    # deployment of several app processes or machines; empty = the SQLite file in the data folder. Environment
+    # only, so a password never shows in a process list.
+    database_url: str = setting("", "", "progress database URL (env KBCHAT_DATABASE_URL; default: SQLite in the "
+                                        "data folder)")
