@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -62,10 +62,12 @@ def _text(content: Any) -> str:
     raise BadRequest("message content must be a string or a list of text parts")
 
 
-def conversation(messages: Any) -> tuple[str, list[Turn]]:
+def conversation(messages: Any, resolve: Callable[[str, list[Turn]], str] = resolve_query,
+                 ) -> tuple[str, list[Turn]]:
     """The new question and the earlier turns of an OpenAI message list. Each earlier question is resolved
-    against the turns before it exactly as the Chat tab did when it was asked; system messages are ignored
-    (the rules of the answer are code)."""
+    against the turns before it by `resolve` (the server passes the answerer's, so a turn is resolved exactly as
+    the Chat tab resolved it when it was asked); system messages are ignored (the rules of the answer are
+    code)."""
     if not isinstance(messages, list) or not messages:
         raise BadRequest("'messages' must be a non-empty list")
     if len(messages) > MAX_MESSAGES:
@@ -78,10 +80,10 @@ def conversation(messages: Any) -> tuple[str, list[Turn]]:
         role, text = m.get("role"), _text(m.get("content"))
         if role == "user":
             if pending is not None:  # two questions in a row: the first one had no answer
-                turns.append(Turn(pending, resolve_query(pending, turns), ""))
+                turns.append(Turn(pending, resolve(pending, turns), ""))
             pending = text.strip()[:MAX_HISTORY_CHARS]
         elif role == "assistant" and pending is not None:
-            turns.append(Turn(pending, resolve_query(pending, turns), text[:MAX_HISTORY_CHARS]))
+            turns.append(Turn(pending, resolve(pending, turns), text[:MAX_HISTORY_CHARS]))
             pending = None
     if pending is None or messages[-1].get("role") != "user":
         raise BadRequest("the last message must be the user's question")
@@ -177,7 +179,8 @@ class ChatAPI:
         if not isinstance(body, dict):
             return _error(400, "the body must be a JSON object")
         try:
-            question, turns = conversation(body.get("messages"))
+            # resolving earlier turns searches the index: off the event loop
+            question, turns = await run_in_threadpool(conversation, body.get("messages"), self.answerer.resolve)
         except BadRequest as exc:
             return _error(400, str(exc), code="invalid_messages")
         if body.get("n") not in (None, 1):

@@ -67,6 +67,22 @@ def test_conversation_resolves_each_turn_like_the_chat_tab():
     assert turns[1].resolved.startswith("什么是梯度累积？") and turns[0].answer.endswith("[Q73]")
 
 
+def test_each_earlier_turn_is_resolved_by_the_resolver_the_server_passes():
+    seen: list[tuple[str, int]] = []
+
+    def resolve(question, turns):  # what the answerer's retrieval-based rule would decide, recorded
+        seen.append((question, len(turns)))
+        return f"resolved: {question}"
+
+    question, turns = conversation([
+        {"role": "user", "content": "什么是 DataLoader？"},
+        {"role": "assistant", "content": "DataLoader 按批加载数据。"},
+        {"role": "user", "content": "Show code for DataLoader"},
+    ], resolve)
+    assert question == "Show code for DataLoader"
+    assert seen == [("什么是 DataLoader？", 0)] and turns[0].resolved == "resolved: 什么是 DataLoader？"
+
+
 @pytest.mark.parametrize("messages", [
     [], None, [{"role": "assistant", "content": "hi"}], [{"role": "user", "content": "  "}],
     [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], ["not a message"],

@@ -68,11 +68,15 @@ class Answerer:
         self.checker = CitationChecker(engine.index)
         self.titles = title_texts(engine.index.questions.values())
 
+    def resolve(self, question: str, history: Sequence[Turn]) -> str:
+        """The query retrieval uses for `question` after `history` (a follow-up borrows the previous topic)."""
+        return resolve_query(question, history, self.engine.retriever, self.gate)
+
     def prepare(self, question: str, history: Sequence[Turn] = ()) -> Prepared:
         start = time.perf_counter()
         question, truncated_from = bound_user_text(question, MAX_QUESTION_CHARS)
         history = bounded(list(history), self.engine.config.history_turns)
-        resolved = resolve_query(question, history, self.engine.retriever, self.gate)
+        resolved = self.resolve(question, history)
         hits = self.engine.retriever.search(resolved, top_k=self.engine.config.top_k)
         covered = self.gate.covers(resolved, hits)
         top = hits[0].question if hits else None
