@@ -32,6 +32,19 @@ def test_generated_answer_streams_and_cites_only_retrieved_questions(llm_answere
 
 
 @pytest.mark.slow
+def test_a_chinese_answer_opens_with_the_entrys_own_words_before_the_model_writes(llm_answerer):
+    prepared = llm_answerer.prepare("梯度累积有什么用？")
+    events = llm_answerer.stream(prepared)
+    first = next(events)
+    top = prepared.hits[0].question
+    assert isinstance(first, Delta) and first.text.endswith(f"[{top.id}]")  # the lead, cited, at once
+    lead = first.text.removesuffix(f"[{top.id}]").strip()
+    assert lead and lead.split("。")[0] in top.plain_answer  # the entry's own words
+    final = [e for e in events if isinstance(e, Final)][0].answer
+    assert lead in final.text and top.id in final.citations  # (a "covered only in part" line may come first)
+
+
+@pytest.mark.slow
 def test_off_topic_is_refused_before_the_model_runs(engine, chat_model):
     counting = CountingModel(chat_model)
     answerer = Answerer(Engine(engine.config, index=engine.index, chat_model=counting))
