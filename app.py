@@ -5,7 +5,8 @@ Chat (streamed, cited answers with the sources beside them), Mock interview, Loo
 Per-user history and interview progress live in `gr.State`, so sessions never see each other.
 
 API names for gradio_client: chat, chat_clear, lookup, browse, interview_start, interview_answer,
-interview_hint, interview_skip, interview_summary, status.
+interview_hint, interview_skip, interview_summary, interview_rate_again|hard|good|easy, progress, progress_session,
+status.
 """
 from __future__ import annotations
 
@@ -116,6 +117,7 @@ def build_demo(handlers):
     """The gr.Blocks app around `handlers` (a chatbot.ui.Handlers)."""
     import gradio as gr
 
+    from chatbot.ui.interview import modes
     from chatbot.ui.texts import MAX_INTERVIEW_QUESTIONS, MSG
 
     series_choices = handlers.series_choices()
@@ -166,6 +168,7 @@ def build_demo(handlers):
                                          label="题数 / Number of questions", elem_id="iv-n")
                         iv_series = gr.Radio(series_choices, value="all", label="题库 / Series",
                                              elem_id="iv-series")
+                        iv_mode = gr.Radio(modes(), value="auto", label="练习 / Practise", elem_id="iv-mode")
                         iv_start = gr.Button("开始面试 / Start", variant="primary", elem_id="iv-start")
                     with gr.Column(scale=2):
                         iv_question = gr.Markdown(MSG["interview_idle"], label="question", elem_id="iv-question")
@@ -177,7 +180,25 @@ def build_demo(handlers):
                             iv_skip = gr.Button("⏭️ 跳过 / Skip", elem_id="iv-skip")
                             iv_summary = gr.Button("📊 总结 / Summary", elem_id="iv-summary-btn")
                         iv_feedback = gr.Markdown(label="feedback", elem_id="iv-feedback")
+                        with gr.Row():  # the user's rating of the last answer, in place of the suggested one (FSRS)
+                            iv_rates = {key: gr.Button(label, size="sm", elem_id=f"iv-rate-{key}") for key, label in
+                                        (("again", "重来 Again"), ("hard", "困难 Hard"), ("good", "良好 Good"),
+                                         ("easy", "简单 Easy"))}
                         iv_summary_md = gr.Markdown(label="summary", elem_id="iv-summary")
+
+            # ---------------------------------------------------------------- progress
+            with gr.Tab("📈 进度 / Progress", id="progress") as progress_tab:
+                with gr.Row():
+                    pr_refresh = gr.Button("刷新 / Refresh", variant="primary", scale=0, min_width=140,
+                                           elem_id="pr-refresh")
+                pr_overview = gr.Markdown(MSG["progress_idle"], elem_id="pr-overview")
+                with gr.Row():
+                    pr_days = gr.LinePlot(x="day", y="score", title="每日平均分 / score per day", y_lim=[0, 10],
+                                          label="scores over days", elem_id="pr-days")
+                    pr_topics = gr.BarPlot(x="topic", y="score", title="各主题最近得分 / latest score per topic",
+                                           y_lim=[0, 10], label="per topic", elem_id="pr-topics")
+                pr_sessions = gr.Dropdown([], value=None, label="过去的面试 / Past sessions", elem_id="pr-sessions")
+                pr_session = gr.Markdown(elem_id="pr-session")
 
             # ---------------------------------------------------------------- lookup
             with gr.Tab("🔎 查题 / Lookup", id="lookup"):
@@ -200,8 +221,17 @@ def build_demo(handlers):
         clear.click(handlers.chat.clear, None, chat_outputs, api_name="chat_clear", cancels=[chat_event])
 
         iv_outputs = [iv_question, iv_feedback, iv_summary_md, session, iv_answer]
-        iv_start.click(handlers.interview.start, [iv_topics, iv_n, iv_series, session], iv_outputs,
+        iv_start.click(handlers.interview.start, [iv_topics, iv_n, iv_series, session, iv_mode], iv_outputs,
                        api_name="interview_start")
+
+        def rating(key: str):
+            return lambda current: handlers.interview.rate(key, current)
+
+        for key, button in iv_rates.items():
+            button.click(rating(key), [session], iv_outputs, api_name=f"interview_rate_{key}")
+        pr_outputs = [pr_overview, pr_days, pr_topics, pr_sessions, pr_session]
+        gr.on([pr_refresh.click, progress_tab.select], handlers.progress.show, None, pr_outputs, api_name="progress")
+        pr_sessions.input(handlers.progress.open_session, [pr_sessions], [pr_session], api_name="progress_session")
         gr.on([iv_submit.click], handlers.interview.answer, [iv_answer, session], iv_outputs,
               api_name="interview_answer", concurrency_limit=llm_limit, concurrency_id="llm")
         iv_hint.click(handlers.interview.hint, [session], iv_outputs, api_name="interview_hint")

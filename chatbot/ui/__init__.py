@@ -3,23 +3,27 @@ app.py), so it can be unit-tested. Everything per-user travels in and out as exp
 from __future__ import annotations
 
 from chatbot.interview.config import InterviewConfig
+from chatbot.interview.practice import Practice
 from chatbot.rag.answerer import Answerer
 from chatbot.rag.engine import Engine
 from chatbot.ui.chat import ChatTab
 from chatbot.ui.interview import InterviewTab
 from chatbot.ui.lookup import LookupTab, series_choices
+from chatbot.ui.progress import ProgressTab
 from chatbot.ui.rendering import escape_text
 
 
 class Handlers:
-    """The three tabs over one shared `Engine` (index, embedder, LLM loaded once per process), plus the status line."""
+    """The tabs over one shared `Engine` (index, embedder, LLM loaded once per process), plus the status line."""
 
-    def __init__(self, engine: Engine[InterviewConfig], *, answerer: Answerer | None = None, use_llm: bool = True) -> None:
+    def __init__(self, engine: Engine[InterviewConfig], *, answerer: Answerer | None = None, use_llm: bool = True,
+                 practice: Practice | None = None) -> None:
         self.engine = engine
         self.use_llm = use_llm
         self.chat = ChatTab(answerer or Answerer(engine), use_llm=use_llm)
         self.lookup = LookupTab(engine)
-        self.interview = InterviewTab(engine, use_llm=use_llm)
+        self.interview = InterviewTab(engine, practice=practice, use_llm=use_llm)
+        self.progress = ProgressTab(lambda: self.interview.practice)
 
     def series_choices(self) -> list[tuple[str, str]]:
         return series_choices(self.engine)
@@ -45,4 +49,4 @@ class Handlers:
                 f"{escape_text(self.engine.index.report.summary())}</sub>")
 
 
-__all__ = ["ChatTab", "Handlers", "InterviewTab", "LookupTab"]
+__all__ = ["ChatTab", "Handlers", "InterviewTab", "LookupTab", "ProgressTab"]

@@ -5,15 +5,22 @@ import logging
 from collections.abc import Callable
 from typing import NamedTuple
 
+import gradio as gr
+from fsrs import Rating
+
 from chatbot.interview import report, topics
 from chatbot.interview import session as iv
 from chatbot.interview.config import InterviewConfig
 from chatbot.interview.grading import Grade
 from chatbot.interview.limits import MAX_ANSWER_CHARS
-from chatbot.interview.session import InterviewSession
+from chatbot.interview.practice import Practice
+from chatbot.interview.review import RATING_NAMES
+from chatbot.interview.session import InterviewItem, InterviewSession
 from chatbot.rag.engine import Engine
+from chatbot.store.errors import StoreError
+from chatbot.ui.profile import profile_of
 from chatbot.ui.rendering import error_reason, escape_text, safe_markdown
-from chatbot.ui.texts import MAX_INTERVIEW_QUESTIONS, MSG
+from chatbot.ui.texts import MAX_INTERVIEW_QUESTIONS, MODE_CHOSEN, MSG, PRACTICE_MODES
 from indexer.records import Question
 from indexer.text import bound_user_text
 
@@ -44,10 +51,39 @@ def grade_markdown(grade: Grade, question: Question) -> str:
     return "\n".join(lines)
 
 
+RATING_LABELS = {"zh": {1: "重来", 2: "困难", 3: "良好", 4: "简单"}}
+
+
+def saved_markdown(item: InterviewItem) -> str:
+    """Under a grade: the rating it suggests and how to change it, or the note that it was not saved."""
+    if item.not_saved:
+        return MSG["not_saved"].format(why=escape_text(item.not_saved))
+    if not item.rating:
+        return ""
+    name = RATING_NAMES[Rating(item.rating)]
+    return MSG["rating"].format(zh=RATING_LABELS["zh"][item.rating], en=name)
+
+
+def modes() -> list[tuple[str, str]]:
+    return [(label, key) for key, label in PRACTICE_MODES.items()]
+
+
 class InterviewTab:
-    def __init__(self, engine: Engine[InterviewConfig], *, use_llm: bool = True) -> None:
+    def __init__(self, engine: Engine[InterviewConfig], *, practice: Practice | None = None,
+                 use_llm: bool = True) -> None:
         self.engine = engine
         self.use_llm = use_llm
+        self._practice = practice
+
+    @property
+    def practice(self) -> Practice:
+        if self._practice is None:  # the questions come with the index: built on first use
+            from chatbot.store.open import open_store
+
+            config = self.engine.config
+            self._practice = Practice(open_store(config.database_url, config.data_dir),
+                                      self.engine.index.questions.values())
+        return self._practice
 
     def topic_choices(self) -> list[tuple[str, str]]:
         counts = {k: len(v) for k, v in topics.questions_by_topic(self.engine.index.questions.values()).items()}
@@ -101,8 +137,10 @@ class InterviewTab:
 
     # ------------------------------------------------------------------ actions
     def start(self, topic_keys: list[str] | str | None, n: float | str, series: str | None,
-              session: InterviewSession | None = None) -> InterviewView:
-        """Draws a new interview (no topic ticked = every topic); a bad choice keeps the old session."""
+              session: InterviewSession | None = None, mode: str | None = "auto",
+              request: gr.Request | None = None) -> InterviewView:
+        """Draws a new interview for the request's user (no topic ticked = every topic) by `mode` (auto = due
+        questions when any are due, else random); a bad choice keeps the old session."""
         def action() -> InterviewView:
             keys = [topic_keys] if isinstance(topic_keys, str) else list(topic_keys or [])
             try:
@@ -111,9 +149,16 @@ class InterviewTab:
                 raise ValueError(MSG["bad_count"]) from None
             if not 1 <= count <= MAX_INTERVIEW_QUESTIONS:
                 raise ValueError(MSG["count_range"].format(n=MAX_INTERVIEW_QUESTIONS))
-            new = iv.start_interview(list(self.engine.index.questions.values()), keys, count, series=series or "all")
-            note = MSG["fewer_questions"].format(n=len(new.items)) if len(new.items) < count else ""
-            return self._view(new, note)
+            chosen = None if mode in (None, "", "auto") else mode
+            new = self.practice.start(profile_of(request), keys, count, series=series or "all", mode=chosen)
+            notes = [MODE_CHOSEN[new.mode]]
+            if len(new.items) < count:
+                notes.append(MSG["fewer_questions"].format(n=len(new.items)))
+            if not self.practice.store.available:
+                notes.append(MSG["not_saved"].format(why=escape_text(self.practice.store.problem)))
+            elif notice := self.practice.store.opened.notice:
+                notes.append(f"ℹ️ {escape_text(notice)}")
+            return self._view(new, "\n\n".join(notes))
 
         return self._attempt(session, ("无法开始面试", "start"), action)
 
@@ -129,10 +174,10 @@ class InterviewTab:
             return self._view(session, MSG["long_answer"].format(n=MAX_ANSWER_CHARS), "", answer)
 
         def action() -> InterviewView:
-            question = iv.require_current(session).question
+            item = iv.require_current(session)
             model = self.engine.chat_model() if self.use_llm and self.engine.config.llm_grading else None
-            grade = iv.submit_answer(session, self.engine.index.embedder, text, chat_model=model)
-            return self._view(session, grade_markdown(grade, question))
+            grade = self.practice.answer(session, self.engine.index.embedder, text, chat_model=model)
+            return self._view(session, grade_markdown(grade, item.question) + "\n\n" + saved_markdown(item))
 
         return self._attempt(session, ("评分", "grading"), action, answer)
 
@@ -149,10 +194,11 @@ class InterviewTab:
         assert session is not None
 
         def action() -> InterviewView:
-            question = iv.require_current(session).question
-            iv.skip(session)
-            return self._view(session, f"⏭️ 已跳过 {question.id} / skipped.\n\n<details><summary>参考答案 / "
-                                       f"reference answer</summary>\n\n"
+            item = iv.require_current(session)
+            self.practice.skip(session)
+            question = item.question
+            return self._view(session, f"⏭️ 已跳过 {question.id} / skipped.\n\n{saved_markdown(item)}\n\n"
+                                       f"<details><summary>参考答案 / reference answer</summary>\n\n"
                                        f"{safe_markdown(report.reference_markdown(question))}\n\n</details>")
 
         return self._attempt(session, ("跳过", "skip"), action)
@@ -161,3 +207,19 @@ class InterviewTab:
         if session is None:
             return self._view(None, MSG["no_interview"])
         return self._attempt(session, ("总结", "summary"), lambda: self._view(session, "", self._summary_md(session)))
+
+    def rate(self, rating: str, session: InterviewSession | None) -> InterviewView:
+        """The user's rating (Again / Hard / Good / Easy) for the last answer, in place of the suggested one."""
+        if session is None:
+            return self._view(None, MSG["no_interview"])
+
+        def action() -> InterviewView:
+            try:
+                item, card = self.practice.rerate(session, rating)
+            except StoreError as exc:
+                raise ValueError(str(exc)) from None
+            return self._view(session, MSG["rated"].format(en=RATING_NAMES[Rating(item.rating)],
+                                                           zh=RATING_LABELS["zh"][item.rating], qid=item.question.id,
+                                                           due=f"{card.due.astimezone():%Y-%m-%d}"))
+
+        return self._attempt(session, ("评级", "rating"), action)

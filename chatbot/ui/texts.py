@@ -36,6 +36,23 @@ MSG = {
     "count_range": "题数应在 1 到 {n} 之间。 / Choose 1 to {n} questions.",
     "fewer_questions": "ℹ️ 符合条件的题目只有 {n} 道。 / Only {n} questions match these choices.",
     "action_failed": "⚠️ {what}失败 / {what_en} failed: {why}",
+    # interview progress (chatbot/ui/interview.py, chatbot/ui/progress.py)
+    "not_saved": "⚠️ **未保存 / not saved:** 评分照常显示，但没有记入学习进度（{why}）。 / The grade is shown but was "
+                 "not saved to your progress ({why}).",
+    "rating": "🗂️ 复习评级 / review rating: **{zh} / {en}**（按得分建议；可用下方按钮更改 / suggested by the score: "
+              "change it with the buttons below before the next question）",
+    "rated": "🗂️ {qid} 评级改为 / rated **{zh} / {en}** · 下次复习 / next review: **{due}**",
+    "progress_idle": "点击“刷新”查看学习进度。 / Press Refresh to see your progress.",
+    "progress_unavailable": "⚠️ 学习进度无法读取 / progress cannot be read: {why}",
+    "session_pick": "选择一次面试查看其回答与评分。 / Pick a session to see its answers and grades.",
 }
+
+# How an interview's questions are chosen (chatbot/interview/choose.py), as offered and as announced.
+PRACTICE_MODES = {"auto": "自动（有到期题先复习）/ auto: due first", "due": "到期复习 / due for review",
+                  "new": "新题 / new questions", "weak": "薄弱主题优先 / weakest topics first", "random": "随机 / random"}
+MODE_CHOSEN = {"due": "🗂️ 本次是到期复习的题目。 / Questions due for review.",
+               "new": "🆕 本次是没答过的新题。 / Questions you have not answered yet.",
+               "weak": "📉 本次从最薄弱的主题开始。 / Your weakest topics first.",
+               "random": "🎲 本次随机抽题。 / A random set."}
 
 FOOTER_MODES = {"llm": "模型生成 / generated", "extractive": "知识库摘录 / extractive", "refused": "拒答 / refused"}

@@ -1,0 +1,140 @@
+"""The web UI's interview progress, through the tab handlers with a fake engine (the knowledge base's questions, a
+hash embedder, no model), a temporary store and a fake clock: the practice mode, the rating buttons, the note when
+nothing could be saved, the Progress tab's figures and charts, re-opening a past session, and two logged-in users
+kept apart (the login user is the profile, taken from the request)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from chatbot.interview.config import InterviewConfig
+from chatbot.interview.practice import Practice
+from chatbot.store.open import LOCAL_PROFILE, open_store
+from chatbot.ui.interview import InterviewTab
+from chatbot.ui.profile import profile_of
+from chatbot.ui.progress import ProgressTab
+from chatbot.ui.texts import MODE_CHOSEN
+from indexer.kb.parser import parse_kb
+from tests.fakes import HashEmbedder
+
+KB_DIR = Path(__file__).resolve().parent.parent / "kb"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeRequest:
+    username: str | None = None
+
+
+@dataclass
+class FakeIndex:
+    questions: dict
+    embedder: HashEmbedder = field(default_factory=HashEmbedder)
+
+
+class FakeEngine:
+    def __init__(self, questions) -> None:
+        self.config = InterviewConfig(llm_grading=False)
+        self.index = FakeIndex({q.id: q for q in questions})
+
+    def chat_model(self):
+        return None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def questions():
+    return parse_kb(KB_DIR).questions
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def tabs(tmp_path, questions, clock):
+    practice = Practice(open_store("", tmp_path, T0), questions, clock=clock)
+    return (InterviewTab(FakeEngine(questions), practice=practice, use_llm=False),  # type: ignore[arg-type]
+            ProgressTab(lambda: practice, clock=clock))
+
+
+ANN, BOB = FakeRequest("ann"), FakeRequest("bob")
+
+
+def test_the_profile_is_the_login_user_or_the_local_one():
+    assert profile_of(ANN) == "ann" and profile_of(FakeRequest(None)) == LOCAL_PROFILE and profile_of(None) == "local"
+
+
+def test_starting_says_how_the_questions_were_chosen(tabs):
+    interview, _ = tabs
+    view = interview.start([], 2, "all", None, "new", ANN)
+    assert view.session is not None and view.session.mode == "new" and view.session.profile == "ann"
+    assert MODE_CHOSEN["new"] in view.feedback
+    view = interview.start([], 2, "all", None, "due", ANN)
+    assert "no question is due" in view.feedback and view.session is None  # a clear message, no session lost
+
+
+def test_a_grade_shows_its_suggested_rating_and_a_button_changes_it(tabs):
+    interview, _ = tabs
+    session = interview.start([], 2, "all", None, "auto", ANN).session
+    view = interview.answer("梯度累积：多个小批量累加梯度后再更新参数。", session)
+    assert "/10" in view.feedback and "review rating" in view.feedback
+    view = interview.rate("easy", view.session)
+    assert "rated **简单 / Easy**" in view.feedback and "next review" in view.feedback
+    stored = interview.practice.store.answers("ann")
+    assert [a.rating for a in stored] == [4]
+
+
+def test_rating_before_any_answer_is_a_message(tabs):
+    interview, _ = tabs
+    session = interview.start([], 2, "all", None, "auto", ANN).session
+    assert "nothing answered" in interview.rate("good", session).feedback
+    assert "还没有进行中的面试" in interview.rate("good", None).feedback
+
+
+def test_a_store_that_cannot_write_shows_the_grade_with_a_not_saved_note(tmp_path, questions, clock):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    practice = Practice(open_store("", blocker / "data", T0), questions, clock=clock)
+    interview = InterviewTab(FakeEngine(questions), practice=practice, use_llm=False)  # type: ignore[arg-type]
+    view = interview.start([], 1, "all", None, "auto", ANN)
+    assert "not saved" in view.feedback  # said up front
+    view = interview.answer("an answer", view.session)
+    assert "/10" in view.feedback and "未保存 / not saved" in view.feedback and "cannot create" in view.feedback
+
+
+def test_the_progress_tab_shows_figures_charts_and_reopens_a_session(tabs, clock):
+    interview, progress = tabs
+    session = interview.start([], 2, "all", None, "new", ANN).session
+    interview.answer("第一个回答", session)
+    interview.skip(session)
+    clock.now = T0 + timedelta(days=1)
+    view = progress.show(ANN)
+    assert "学习进度 / Progress · ann" in view.overview and "due today" in view.overview
+    assert list(view.days.columns[:2]) == ["day", "score"] and view.days["day"].tolist() == ["2026-03-02"]
+    assert len(view.topics) >= 1 and set(view.topics.columns) >= {"topic", "score"}
+    choices = view.sessions["choices"]
+    assert len(choices) == 1 and choices[0][1] == session.session_id
+    detail = progress.open_session(session.session_id, ANN)
+    first, second = (i.question.id for i in session.items)
+    assert first in detail and second in detail and "skipped" in detail and "第一个回答" in detail
+
+
+def test_two_users_are_kept_apart_in_the_web_tabs(tabs):
+    interview, progress = tabs
+    session = interview.start([], 1, "all", None, "new", ANN).session
+    interview.answer("ann's answer", session)
+    assert "0 次作答" in progress.show(BOB).overview and progress.show(BOB).sessions["choices"] == []
+    assert "ann's answer" not in progress.open_session(session.session_id, BOB)  # bob cannot open ann's session
+    assert "ann's answer" in progress.open_session(session.session_id, ANN)
