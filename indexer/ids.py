@@ -6,8 +6,11 @@ from collections.abc import Iterable, Mapping
 
 from indexer.records import Question
 
-# A question id as the project writes it: a 1-3 letter series prefix and a number ("Q73", "E5").
-QID = r"[A-Z]{1,3}\d{1,4}"
+# A question id as the project writes it: a 1-3 letter series prefix and a number ("Q73", "E5"). Added documents
+# get prefixes of the same shape (indexer/documents/naming.py), so their ids are cited and parsed like these.
+MAX_PREFIX_LETTERS = 3
+PREFIX = rf"[A-Z]{{1,{MAX_PREFIX_LETTERS}}}"
+QID = rf"{PREFIX}\d{{1,4}}"
 # "Q73", "q 73", "Q-73", or a bare number (the first series' prefix is assumed).
 _ID = re.compile(r"^\s*([A-Za-z]{1,3})\s*-?\s*(\d{1,4})\s*$")
 _NUMBER = re.compile(r"^\s*(\d{1,4})\s*$")
@@ -16,6 +19,11 @@ _PREFIX = re.compile(r"^[A-Z]+")
 
 def is_question_id(text: str) -> bool:
     return re.fullmatch(QID, text or "") is not None
+
+
+def is_prefix(text: str) -> bool:
+    """Whether `text` can start an id ("Q", "IN"): what an added document's prefix must be."""
+    return re.fullmatch(PREFIX, text or "") is not None
 
 
 def prefix_of(qid: str) -> str:

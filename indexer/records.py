@@ -26,6 +26,8 @@ class Question:
     same_as: str = ""  # id of the twin question whose answer this one shares ("" = its own answer)
     corrections: list[str] = field(default_factory=list)  # why each kb/errata.toml fix was made to the answer
     addendum: str = ""  # text written for the product (kb/addenda_*.md), appended to `answer` under ADDENDUM_HEADING
+    document: str = ""  # name of the added document it comes from ("" = the shipped knowledge base)
+    passage: bool = False  # a stretch of an unstructured document rather than a question (its title is its start)
 
     @property
     def has_answer(self) -> bool:

@@ -23,14 +23,15 @@ FLAGS = {
     "top_k": "--top-k", "history_turns": None,
     "llm_grading": "--no-llm-grading",
     "auth": "--auth", "auth_file": "--auth-file", "host": "--host", "port": "--port", "api_key": None,
+    "max_document_mb": "--max-document-mb", "admins": "--admins",
 }
 OWN_FIELDS = {
-    Config: {"kb_dir", "cache_dir", "data_dir", "embed_model", "device"},
+    Config: {"kb_dir", "cache_dir", "data_dir", "embed_model", "device", "max_document_mb"},
     LLMConfig: {"llm_model", "llm_backend", "max_new_tokens", "state_cache_mb", "llm_url", "llm_timeout",
                 "llm_parallel", "llm_api_key"},
     RAGConfig: {"top_k", "history_turns"},
     InterviewConfig: {"llm_grading"},
-    WebConfig: {"auth", "auth_file", "host", "port", "api_key"},
+    WebConfig: {"auth", "auth_file", "host", "port", "api_key", "admins"},
 }
 
 

@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from chatbot.llm.errors import ModelUnavailable
 from chatbot.rag.config import RAGConfig
+from indexer.documents.library import DocumentLibrary
+from indexer.documents.store import DocumentStore
 from indexer.index.build import KnowledgeIndex, kb_changes, open_index
+from indexer.index.documents import Progress, build_documents_part
 
 if TYPE_CHECKING:
     from chatbot.llm.base import ChatModel
@@ -67,16 +70,46 @@ class Engine(Generic[ConfigT]):
                 for warning in self._index.report.warnings:
                     log.warning("%s", warning)
                 log.info("%s", self._index.report.summary())
+            elif self._documents_changed():
+                self.refresh_documents()
             return self._index
 
     @property
     def retriever(self) -> Retriever:
         with self._lock:
+            index = self.index  # picks up documents added meanwhile (also by `python -m indexer add`)
             if self._retriever is None:
                 from chatbot.rag.retriever import Retriever
 
-                self._retriever = Retriever(self.index)
+                self._retriever = Retriever(index)
             return self._retriever
+
+    @property
+    def documents(self) -> DocumentLibrary:
+        """The documents the user added (config.data_dir)."""
+        return DocumentLibrary(self.config)
+
+    def _documents_changed(self) -> bool:
+        index = self._index
+        return (index is not None and index.shipped is not None
+                and DocumentStore(self.config.data_dir).version() != index.documents_version)
+
+    def refresh_documents(self, progress: Progress | None = None) -> None:
+        """Brings the open index up to date with the added documents, embedding only new chunks; the next
+        question (and every tab) sees them. Searches wait meanwhile, so none sees half of the change."""
+        with self._lock:
+            index = self._index
+            if index is None or index.shipped is None:
+                return
+            part = build_documents_part(self.config, index.embedder, progress=progress)
+            retriever = self._retriever
+            if retriever is None:
+                index.set_documents(part)
+                return
+            with retriever.updating():
+                index.set_documents(part)
+            for warning in part.warnings:
+                log.warning("%s", warning)
 
     def kb_changed_notice(self) -> str:
         """"" while the knowledge base on disk is the one the index was built from; otherwise a one-line notice

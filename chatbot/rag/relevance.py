@@ -4,6 +4,10 @@ e5 cosines are compressed (an off-topic query still scores ~0.8 against some chu
 threshold cannot separate the two. Instead the query's best knowledge-base similarity is compared
 with its similarity to a list of general off-topic subjects (chatbot/data/off_topic_anchors.txt):
 the question is covered when the knowledge base wins by `margin`.
+
+Documents the user added are in scope by definition, whatever their subject: the anchors (cooking, SQL, travel …)
+say nothing about them. A question is covered by one when it shares most of its distinctive words with one of the
+first hits from an added document (`DOCUMENT_WORD_SHARE`), or when that hit beats the anchors by any margin.
 """
 from __future__ import annotations
 
@@ -14,11 +18,16 @@ import numpy as np
 
 from chatbot.calibration import IDENTIFIER_KEYWORD_SCORE, REFUSAL_MARGIN
 from chatbot.records import Hit
+from indexer.index.keyword import distinctive_words
 
 ANCHORS_FILE = Path(__file__).resolve().parent.parent / "data" / "off_topic_anchors.txt"
 # A code identifier that the keyword index matches strongly (e.g. `strict=False`) is on topic even
 # when the embedding model has little to say about it.
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*(?:[._]\w+|\(\)|=\w+)")
+# How many of the question's distinctive words an added document's entry must hold for the question to be about it
+# ("what does a LEFT JOIN return" → {left, join, return}: an entry on LEFT JOIN holds two of the three).
+DOCUMENT_WORD_SHARE = 0.5
+DOCUMENT_HITS = 3  # only the first few hits count: a document far down the list is not what the question is about
 
 
 def load_anchors(path: Path = ANCHORS_FILE) -> list[str]:
@@ -48,4 +57,19 @@ class RelevanceGate:
             return False
         if _IDENTIFIER.search(query) and max(h.keyword_score for h in hits) >= IDENTIFIER_KEYWORD_SCORE.value:
             return True
+        if self.covered_by_document(query, hits):
+            return True
         return self.margin_of(query, hits) > self.margin
+
+    def covered_by_document(self, query: str, hits: list[Hit]) -> bool:
+        """Whether one of the first hits comes from an added document and the question is about it."""
+        documents = [h for h in hits[:DOCUMENT_HITS] if h.question.document]
+        if not documents:
+            return False
+        wanted = distinctive_words(query)
+        for hit in documents:
+            q = hit.question
+            if wanted and len(wanted & distinctive_words(f"{q.title}\n{q.answer}")) >= DOCUMENT_WORD_SHARE * len(wanted):
+                return True
+        off_topic = float((self._anchors() @ self.retriever.encode_query(query)).max())
+        return max(h.dense_score for h in documents) > off_topic

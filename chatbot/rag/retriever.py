@@ -2,8 +2,10 @@
 it, fused by reciprocal rank, de-duplicated to questions."""
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import OrderedDict, defaultdict
+from collections.abc import Iterator
 from threading import Lock
 
 import numpy as np
@@ -33,15 +35,29 @@ class Retriever:
         self.index = index
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = Lock()
+        self._search_lock = Lock()
+        self._derive()
+
+    def _derive(self) -> None:
+        """The lookup tables over the index's questions and rows (again after documents were added or removed)."""
+        index = self.index
         self.rows_of: dict[str, list[int]] = defaultdict(list)
         for row, qid in enumerate(index.chunk_qids):
             self.rows_of[qid].append(row)
         self.twins: dict[str, list[str]] = defaultdict(list)
         for q in index.questions.values():
-            self.twins[topic_key(q.title)].append(q.id)
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._vectors_lock = Lock()
+            if not q.document:  # twins are the shipped series' repeated questions; documents stand on their own
+                self.twins[topic_key(q.title)].append(q.id)
         self._entry_names = {q.id: entry_names(q) for q in index.questions.values()}
+
+    @contextlib.contextmanager
+    def updating(self) -> Iterator[None]:
+        """Holds searches off while the index changes in place, then rebuilds the lookup tables."""
+        with self._search_lock:
+            yield
+            self._derive()
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query's embedding; the last few are kept, since refusal and citation checks ask again."""
@@ -109,6 +125,10 @@ class Retriever:
         if not query:
             raise EmptyQueryError("the query is empty: type a question, keywords or an id such as Q73")
         qvec = self.encode_query(query)
+        with self._search_lock:
+            return self._search(query, qvec, top_k)
+
+    def _search(self, query: str, qvec: np.ndarray, top_k: int) -> list[Hit]:
         dense, keyword = self._dense(qvec), self._keyword(query)
         fused: dict[str, float] = defaultdict(float)
         for ranking in (dense, keyword, self._named_api(query, keyword)):

@@ -7,6 +7,7 @@ from chatbot.interview.practice import Practice
 from chatbot.rag.answerer import Answerer
 from chatbot.rag.engine import Engine
 from chatbot.ui.chat import ChatTab
+from chatbot.ui.documents import DocumentsTab
 from chatbot.ui.interview import InterviewTab
 from chatbot.ui.lookup import LookupTab, series_choices
 from chatbot.ui.progress import ProgressTab
@@ -17,13 +18,14 @@ class Handlers:
     """The tabs over one shared `Engine` (index, embedder, LLM loaded once per process), plus the status line."""
 
     def __init__(self, engine: Engine[InterviewConfig], *, answerer: Answerer | None = None, use_llm: bool = True,
-                 practice: Practice | None = None) -> None:
+                 login: bool = False, share: bool = False, practice: Practice | None = None) -> None:
         self.engine = engine
         self.use_llm = use_llm
         self.chat = ChatTab(answerer or Answerer(engine), use_llm=use_llm)
         self.lookup = LookupTab(engine)
         self.interview = InterviewTab(engine, practice=practice, use_llm=use_llm)
         self.progress = ProgressTab(lambda: self.interview.practice)
+        self.documents = DocumentsTab(engine, login=login, share=share)
 
     def series_choices(self) -> list[tuple[str, str]]:
         return series_choices(self.engine)
@@ -49,4 +51,4 @@ class Handlers:
                 f"{escape_text(self.engine.index.report.summary())}</sub>")
 
 
-__all__ = ["ChatTab", "Handlers", "InterviewTab", "LookupTab", "ProgressTab"]
+__all__ = ["ChatTab", "DocumentsTab", "Handlers", "InterviewTab", "LookupTab", "ProgressTab"]

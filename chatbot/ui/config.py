@@ -17,4 +17,6 @@ class WebConfig(InterviewConfig):
                                                 "(env KBCHAT_AUTH_FILE)")
     host: str = setting("127.0.0.1", "--host", "address to listen on (default 127.0.0.1, this machine only)")
     port: int = setting(7860, "--port", "port to listen on")
+    admins: str = setting("", "--admins", "with a login: the users (comma-separated) who may add and remove "
+                                          "documents (env KBCHAT_ADMINS)")
     api_key: str = setting("")  # when set, /v1/* requires "Authorization: Bearer <key>"

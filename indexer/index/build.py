@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from indexer.config import Config
-from indexer.index.keyword import BM25Index
+from indexer.index.documents import DocumentsPart, Progress, ShippedPart, build_documents_part, combine
+from indexer.index.keyword import BM25Index, tokenize
 from indexer.index.store import (
     FAISS_INDEX,
     FORMAT_VERSION,
@@ -45,9 +46,12 @@ class BuildReport:
     reason: str  # why a build happened ("" when the cache was up to date)
     seconds: float
     warnings: list[Warning_] = field(default_factory=list)
+    documents: int = 0  # added documents (their entries are counted in the figures above)
 
     def summary(self) -> str:
         what = f"{self.n_questions} questions ({self.n_answered} answered), {self.n_chunks} chunks"
+        if self.documents:
+            what += f", {self.documents} added document{'s' if self.documents > 1 else ''} included"
         if not self.reason:
             return f"index up to date: {what}"
         return (f"index built ({self.reason}): {what}; embedded {self.embedded}, reused {self.reused} "
@@ -66,10 +70,31 @@ class KnowledgeIndex:
     questions: dict[str, Question] = field(default_factory=dict)
     chunk_qids: list[str] = field(default_factory=list)
     kb_files: dict[str, str] = field(default_factory=dict)  # sha256 per knowledge-base file this index was built from
+    shipped: ShippedPart | None = None  # the shipped half, kept to swap the added documents beside it
+    documents_version: tuple[int, int] = (0, 0)  # the document store's version the added documents come from
+    generation: int = 0  # counts document updates: caches keyed by question id are stale when it moves
+    _keyword_tokens: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.questions = self.kb.by_id()
         self.chunk_qids = [c.question_id for c in self.chunks]
+
+    def set_documents(self, part: DocumentsPart) -> None:
+        """Puts `part` beside the shipped knowledge base, in place: every holder of this index (retriever,
+        citation checker, tabs) sees the added documents from the next question on. The caller keeps searches
+        out meanwhile (Engine does)."""
+        if self.shipped is None:
+            raise ValueError("this index was not opened with open_index: it cannot take added documents")
+        kb, chunks, embeddings, dense, keyword = combine(self.shipped, part, self._keyword_tokens)
+        self.kb, self.chunks, self.embeddings, self.dense, self.keyword = kb, chunks, embeddings, dense, keyword
+        self.questions = kb.by_id()
+        self.chunk_qids = [c.question_id for c in chunks]
+        self.documents_version = part.version
+        self.generation += 1
+        self.report.n_questions = len(kb.questions)
+        self.report.n_answered = sum(q.has_answer for q in kb.questions)
+        self.report.n_chunks = len(chunks)
+        self.report.documents = len({q.document for q in part.questions})
 
 
 def file_hashes(kb_dir: Path) -> dict[str, str]:
@@ -144,9 +169,11 @@ def _build_locked(config: Config, embedder, progress: bool,
     return new, kb, report
 
 
-def open_index(config: Config, *, embedder=None, progress: bool = True) -> KnowledgeIndex:
-    """The searchable index, built or updated first when the knowledge base changed. A damaged or foreign
-    dense index file is rebuilt from the stored embeddings, so row i is always chunk i."""
+def open_index(config: Config, *, embedder=None, progress: bool = True,
+               documents_progress: Progress | None = None) -> KnowledgeIndex:
+    """The searchable index, built or updated first when the knowledge base changed, with the documents the user
+    added (config.data_dir) beside it. A damaged or foreign dense index file is rebuilt from the stored
+    embeddings, so row i is always chunk i."""
     embedder = embedder or _embedder(config)
     with file_lock(index_lock(config)):
         stored, kb, report = _build_locked(config, embedder, progress, DEFAULT_MAX_CHARS)
@@ -160,9 +187,17 @@ def open_index(config: Config, *, embedder=None, progress: bool = True) -> Knowl
             except OSError as exc:  # a read-only cache: the rebuilt one serves from memory
                 log.warning("could not save the repaired dense index: %s", exc)
             report.reason = report.reason or f"{why}: rebuilt from the stored embeddings"
-    keyword = BM25Index.from_texts([c.text for c in stored.chunks])
-    return KnowledgeIndex(kb, stored.chunks, stored.embeddings, dense, keyword, embedder, report,
-                          kb_files=dict(stored.manifest.files))
+    tokens = [tokenize(c.text) for c in stored.chunks]
+    shipped = ShippedPart(kb, stored.chunks, stored.embeddings, dense, tokens)
+    index = KnowledgeIndex(kb, stored.chunks, stored.embeddings, dense, BM25Index(tokens), embedder, report,
+                           kb_files=dict(stored.manifest.files), shipped=shipped)
+    part = build_documents_part(config, embedder, progress=documents_progress)
+    if part.questions:
+        index.set_documents(part)
+        index.generation = 0
+        report.warnings = report.warnings + part.warnings  # a new list: kb.warnings is the shipped part's
+    index.documents_version = part.version
+    return index
 
 
 def kb_changes(config: Config, index: KnowledgeIndex) -> list[str]:

@@ -1,0 +1,134 @@
+"""A document's bytes → Markdown text, by its suffix: Markdown and plain text as they are, PDF through PyMuPDF, Word
+(.docx) through mammoth (→ HTML) and HTML through markdownify. Every refusal is a DocumentError naming the file.
+
+Maintained converters rather than hand-written parsing; markitdown was considered and not taken: it always
+installs magika and onnxruntime (~60 MB, a model that guesses the file type) for a choice the suffix makes here,
+and it calls the same mammoth/markdownify/pdfminer underneath."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from indexer.errors import DocumentError
+
+TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".text")
+SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx", ".html", ".htm")
+# A .docx is a zip; one that inflates past this (or by more than the ratio) is refused before it is read,
+# so a zip bomb costs nothing. Real Word files compress text ~3-10x.
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_ZIP_RATIO = 100
+# Tags whose content is never document text; removed with their content before HTML becomes Markdown.
+_DROPPED_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "canvas", "form")
+_BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+@dataclass
+class Converted:
+    text: str  # Markdown
+    kind: str  # "markdown", "text", "pdf", "docx", "html"
+    notes: list[str] = field(default_factory=list)  # what the converter reported (kept as warnings)
+
+
+def convert(name: str, data: bytes, *, max_bytes: int) -> Converted:
+    """Markdown for the document `name` (its suffix picks the converter) holding `data`."""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in SUFFIXES:
+        raise DocumentError(f"{name}: unsupported file type {suffix or '(no suffix)'!r}; "
+                            f"add one of {', '.join(SUFFIXES)}")
+    if len(data) > max_bytes:
+        raise DocumentError(f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit "
+                            "(--max-document-mb)")
+    if not data.strip():
+        raise DocumentError(f"{name}: the file is empty")
+    if suffix in TEXT_SUFFIXES:
+        result = Converted(_decode_text(name, data), "markdown" if suffix in (".md", ".markdown") else "text")
+    elif suffix == ".pdf":
+        result = _pdf(name, data)
+    elif suffix == ".docx":
+        result = _docx(name, data)
+    else:
+        result = Converted(html_to_markdown(_decode_html(data)), "html")
+    result.text = result.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    if not result.text.strip():
+        raise DocumentError(f"{name}: no text in the file")
+    return result
+
+
+def _decode_text(name: str, data: bytes) -> str:
+    sample = data[:65536]
+    # Text never holds NUL or many other C0 controls; an image or archive renamed .md does.
+    if b"\x00" in sample or len(_BINARY_CONTROL.findall(sample)) > len(sample) // 100:
+        raise DocumentError(f"{name}: a binary file, not text (renamed? convert it to Markdown, PDF or Word first)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+    try:  # Chinese notes are often saved as GBK by older Windows editors
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    raise DocumentError(f"{name}:{line}: not valid UTF-8 or GBK text; save it as UTF-8")
+
+
+def _pdf(name: str, data: bytes) -> Converted:
+    import pymupdf
+
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as exc:  # pymupdf raises its own FileDataError / RuntimeError for a damaged file
+        raise DocumentError(f"{name}: not a readable PDF ({exc.__class__.__name__})") from None
+    with doc:
+        if doc.needs_pass:
+            raise DocumentError(f"{name}: the PDF is encrypted (password protected); save an unprotected copy")
+        pages = [page.get_text("text", sort=True) for page in doc]
+    if not any(p.strip() for p in pages):
+        raise DocumentError(f"{name}: the PDF has no text layer ({len(pages)} page(s) of images only: a scan?); "
+                            "run OCR on it first")
+    notes = [f"page {n} has no text (an image?)" for n, p in enumerate(pages, 1) if not p.strip()]
+    # A form feed would end up in the Markdown as a control character: pages are joined by blank lines.
+    return Converted("\n\n".join(p.replace("\x0c", "").strip() for p in pages), "pdf", notes[:10])
+
+
+def _docx(name: str, data: bytes) -> Converted:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            unzipped = sum(i.file_size for i in infos)
+            if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_ZIP_RATIO * max(len(data), 1):
+                raise DocumentError(f"{name}: unpacks to {unzipped / 1e6:.0f} MB from {len(data) / 1e6:.1f} MB "
+                                    "(a zip bomb?); refused")
+            if "word/document.xml" not in {i.filename for i in infos}:
+                raise DocumentError(f"{name}: not a Word .docx document (no word/document.xml inside)")
+    except zipfile.BadZipFile:
+        raise DocumentError(f"{name}: not a Word .docx file (not a zip archive; an old .doc? save it as .docx)") \
+            from None
+    import mammoth
+
+    try:
+        result = mammoth.convert_to_html(io.BytesIO(data))
+    except Exception as exc:  # mammoth raises KeyError/ValueError/XML errors for damaged parts
+        raise DocumentError(f"{name}: the Word document cannot be read ({exc.__class__.__name__})") from None
+    notes = sorted({m.message for m in result.messages if m.type == "error"})[:5]
+    return Converted(html_to_markdown(result.value), "docx", notes)
+
+
+def _decode_html(data: bytes) -> str:
+    from bs4 import UnicodeDammit
+
+    return UnicodeDammit(data, ["utf-8", "gb18030"]).unicode_markup or ""
+
+
+def html_to_markdown(html: str) -> str:
+    """Markdown for an HTML page or fragment: scripts, styles and embedded objects dropped with their content
+    (their text is not the document's, and nothing of them must reach the page that shows an answer)."""
+    from bs4 import BeautifulSoup
+    from markdownify import MarkdownConverter
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(_DROPPED_TAGS):
+        tag.decompose()
+    body = soup.body or soup
+    text = MarkdownConverter(heading_style="ATX", bullets="-", strip=["img", "a"]).convert_soup(body)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
