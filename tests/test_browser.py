@@ -164,3 +164,44 @@ def test_login_in_the_browser(browser, auth_app_url):
         assert "Q73" in page.inner_text("#lookup-result h2")
     finally:
         context.close()
+
+
+def logged_in(browser, url: str, user: str, password: str):
+    """A new browser context logged in as `user`, on the app's page."""
+    context = browser.new_context(viewport={"width": 1300, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("input[type=password]")
+    page.locator("input:not([type=password])").first.fill(user)
+    page.fill("input[type=password]", password)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chat-input textarea")
+    return context, page
+
+
+def test_each_login_user_sees_only_their_own_progress(browser, auth_app_url):
+    context, page = logged_in(browser, auth_app_url, USER, PASSWORD)
+    try:
+        page.get_by_role("tab", name="🎯 模拟面试 / Mock interview").click()
+        page.click("#iv-start")
+        page.wait_for_selector("#iv-question h3")
+        page.fill("#iv-answer textarea", "把多个小批量的梯度累加，每 N 步更新一次参数。")
+        page.click("#iv-submit")
+        page.wait_for_selector("#iv-feedback details")
+        assert "review rating" in page.inner_text("#iv-feedback")
+        page.click("#iv-rate-good")
+        page.wait_for_selector("#iv-feedback >> text=/rated/")
+        page.get_by_role("tab", name="📈 进度 / Progress").click()
+        page.wait_for_selector(f"#pr-overview >> text=/Progress · {USER}/")
+        assert "1 次作答" in page.inner_text("#pr-overview")
+        screenshot(page, "browser_progress.png", "progress.png", full_page=True)
+    finally:
+        context.close()
+    context, page = logged_in(browser, auth_app_url, "other", "another-password")
+    try:
+        page.get_by_role("tab", name="📈 进度 / Progress").click()
+        page.wait_for_selector("#pr-overview >> text=/Progress · other/")
+        assert "0 次作答" in page.inner_text("#pr-overview")
+    finally:
+        context.close()
