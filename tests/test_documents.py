@@ -81,7 +81,15 @@ def test_html_scripts_styles_and_handlers_never_reach_the_text():
      ["What is X?", "What is Y?", "What is Z?"], [1, 2, 3]),
     ("# Notes\n\n## Closures\nA closure.\n\n### Example\nmore\n\n## Decorators\nA decorator.\n", "headings",
      ["Closures", "Decorators"], [1, 2]),
-], ids=["numbered", "zero-padded", "qa", "bold-qa", "chinese-qa", "numbered-list", "headings"])
+    ("# 第一章\n## 1.1 向量\n### 1.1.1 什么是张量\n多维数组。\n### 1.1.2 张量与矩阵的区别？\n阶数不同。\n"
+     "## 1.2 导数\n### 1.2.1 导数偏导计算\n求导。\n", "numbered headings",
+     ["什么是张量", "张量与矩阵的区别？", "导数偏导计算"], [1, 2, 3]),
+    ("## 1. What is an LLM?\n#### 1. Tokens\nx\n#### 2. Layers\ny\n## 2. What is RoPE?\n"
+     "#### 1. Rotation\nz\n", "numbered headings", ["What is an LLM?", "What is RoPE?"], [1, 2]),
+    ("## Basics\n\n**What is regression? 👶**\n\nPredicting a number.\n\n**What is a tree? ⭐️**\n\nSplits.\n<br/>\n",
+     "bold questions", ["What is regression? 👶", "What is a tree? ⭐️"], [1, 2]),
+], ids=["numbered", "zero-padded", "qa", "bold-qa", "chinese-qa", "numbered-list", "headings", "section-numbers",
+        "steps-inside-answers", "bold-questions"])
 def test_the_structure_people_write_is_found(text, kind, titles, numbers):
     found = detect(text, "notes.md")
     assert found.kind == kind

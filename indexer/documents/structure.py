@@ -1,7 +1,8 @@
 """Finds the entries of a document's Markdown the way people write question lists, trying in order:
 
-1. numbered headings: `## 12. title`, `## 012 title`, `### Q12: title`;
-2. question/answer pairs: `Q:` / `A:`, `问：` / `答：`, `Question:` / `Answer:` (bold or not);
+1. numbered headings: `## 12. title`, `## 012 title`, `### Q12: title`, `### 1.4.2 title`;
+2. question/answer pairs: `Q:` / `A:`, `问：` / `答：`, `Question:` / `Answer:` (bold or not); then questions
+   written as bold paragraphs (`**What is X?**` followed by the answer);
 3. headings as entries when nothing is numbered, deeper headings staying inside their entry — or numbered list
    lines (`12. title`, the shape a PDF's text takes) when those are many more than the headings;
 4. otherwise passages of about PASSAGE_CHARS, so an unstructured document can still be searched and cited.
@@ -17,8 +18,12 @@ from dataclasses import dataclass
 from indexer.records import Warning_
 from indexer.text import answer_blocks, fenced_spans
 
+# "## 12. title", "## 012 title", "### Q12: title", "### 1.4.2 title" (a section number: its last part counts)
 _NUMBERED_HEADING = re.compile(
-    r"^(#{1,6})\s*(?:\**\s*)(?:Q|问题|第)?\s*(\d{1,4})\s*(?:[.．、:：)）]|题|\s)\s*(.*?)\s*#*\s*$", re.I)
+    r"^(#{1,6})\s*(?:\**\s*)(?:Q|问题|第)?\s*((?:\d{1,4}\.)*\d{1,4})\s*(?:[.．、:：)）]|题|\s|(?=[\u4e00-\u9fff]))"
+    r"\s*(.*?)\s*#*\s*$", re.I)
+# A paragraph that is one bold question: "**What is regression? 👶**"
+_BOLD_QUESTION = re.compile(r"^\s*\*\*([^*]*[?？][^*]*)\*\*\s*$")
 _HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
 _LIST_TITLE = re.compile(r"^(\d{1,4})\s*[.．、)）]\s*(\S.*?)\s*$")
 _QUESTION = re.compile(r"^\s*(?:[-*]\s+)?\**\s*(?:Q|问|问题|Question)\s*(\d{1,4})?\s*\**\s*[:：.]\s*\**\s*(.*)$", re.I)
@@ -50,7 +55,7 @@ def detect(text: str, source: str) -> Structure:
     in_code = _code_lines(text, len(lines))
     warnings: list[Warning_] = []
     for kind, finder in (("numbered headings", _numbered_headings), ("question/answer pairs", _qa_pairs),
-                         ("headings or numbered list", _headings_or_list)):
+                         ("bold questions", _bold_questions), ("headings or numbered list", _headings_or_list)):
         found = finder(lines, in_code)
         if found:
             kind, entries = found if isinstance(found, tuple) else (kind, found)
@@ -77,7 +82,10 @@ def _clean_title(title: str) -> str:
 
 def _body(lines: list[str]) -> str:
     text = "\n".join(lines).strip()
-    text = re.sub(r"(\n\s*(-{3,}|\*{3,}|_{3,})\s*)+$", "", text).strip()  # a rule closing the entry
+    # a rule or a bare `<br/>` closing the entry is layout, not answer
+    text = re.sub(r"(\n\s*(-{3,}|\*{3,}|_{3,}|<br\s*/?>)\s*)+$", "", "\n" + text).strip()
+    if re.fullmatch(r"(<br\s*/?>\s*)*", text):
+        return ""
     if sum(1 for line in text.split("\n") if line.lstrip().startswith(("```", "~~~"))) % 2:
         text += "\n```"  # an unclosed fence must not swallow the page that shows the answer
     return text
@@ -103,12 +111,26 @@ def _numbered_headings(lines: list[str], in_code: list[bool]) -> list[Entry]:
     # One numbered heading is a question only when it asks one ("## 1. What is X?", not "## 2024 plans").
     if not found or (len(found) == 1 and not found[0][1].group(3).rstrip("*").endswith(("?", "？"))):
         return []
-    level = Counter(len(m.group(1)) for _, m in found).most_common(1)[0][0]
+    by_level: dict[int, list[str]] = {}
+    for _, m in found:
+        by_level.setdefault(len(m.group(1)), []).append(m.group(2))
+    # The entries' level: numbers that never repeat there (numbered steps inside answers restart at 1), then the
+    # most headings (chapters "## 1.1" hold questions "### 1.1.1"), then the shallowest.
+    level = max(by_level, key=lambda lv: (len(set(by_level[lv])) == len(by_level[lv]), len(by_level[lv]), -lv))
     starts = {i: m for i, m in found if len(m.group(1)) == level}
     order = sorted(starts)
-    return [Entry(int(starts[i].group(2)), _clean_title(starts[i].group(3)) or f"({starts[i].group(2)})",
-                  _body(lines[i + 1:end]), i + 1)
-            for i, end in _sections(lines, order, in_code, level)]
+    dotted = all("." in starts[i].group(2) for i in order)
+    entries = [Entry(_last_number(starts[i].group(2)), _clean_title(starts[i].group(3)) or f"({starts[i].group(2)})",
+                     _body(lines[i + 1:end]), i + 1)
+               for i, end in _sections(lines, order, in_code, level)]
+    if dotted and len({e.number for e in entries}) < len(entries):  # "1.1.1", "1.2.1": numbered in order, silently
+        for n, e in enumerate(entries, 1):
+            e.number = n
+    return entries
+
+
+def _last_number(number: str) -> int:
+    return int(number.rsplit(".", 1)[-1])
 
 
 def _qa_pairs(lines: list[str], in_code: list[bool]) -> list[Entry]:
@@ -134,6 +156,22 @@ def _qa_pairs(lines: list[str], in_code: list[bool]) -> list[Entry]:
         title = " ".join(t.strip() for t in title_lines if t.strip())
         number = int(m.group(1)) if m.group(1) else len(entries) + 1
         entries.append(Entry(number, _clean_title(title) or f"({number})", _body(body), i + 1))
+    return entries
+
+
+def _bold_questions(lines: list[str], in_code: list[bool]) -> list[Entry]:
+    """Questions written as bold paragraphs, each answered by the text below it (up to the next question or
+    heading): a common shape of community question lists."""
+    starts = [i for i, line in enumerate(lines) if not in_code[i] and _BOLD_QUESTION.match(line)]
+    if len(starts) < 2:
+        return []
+    entries: list[Entry] = []
+    for i, end in _sections(lines, starts, in_code, None):
+        m = _BOLD_QUESTION.match(lines[i])
+        assert m is not None
+        body = lines[i + 1:end]
+        cut = next((k for k, line in enumerate(body) if _HEADING.match(line) and not in_code[i + 1 + k]), len(body))
+        entries.append(Entry(len(entries) + 1, _clean_title(m.group(1)), _body(body[:cut]), i + 1))
     return entries
 
 
