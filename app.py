@@ -6,7 +6,7 @@ Per-user history and interview progress live in `gr.State`, so sessions never se
 
 API names for gradio_client: chat, chat_clear, lookup, browse, interview_start, interview_answer,
 interview_hint, interview_skip, interview_summary, interview_rate_again|hard|good|easy, progress, progress_session,
-status, documents_add, documents_remove.
+conversation_open, conversation_delete, status, documents_add, documents_remove.
 """
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ def build_demo(handlers):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         chatbot = gr.Chatbot(label="对话 / Conversation", show_label=False, elem_id="chatbot", height=560,
-                                             buttons=["copy"], feedback_options=None,
+                                             buttons=["copy"], feedback_options=("Like", "Dislike"),
                                              placeholder="用中文或英文提问，例如“如何实现梯度累积？” / "
                                                          "Ask in Chinese or English.")
                         with gr.Row():
@@ -153,6 +153,14 @@ def build_demo(handlers):
                             clear = gr.Button("清空 Clear", scale=1, min_width=110, elem_id="chat-clear")
                         gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[msg],
                                     label="示例 / Examples")
+                        conversation = gr.State(None)  # the stored conversation's id, once saved
+                        with gr.Row():
+                            # custom values pass the dropdown's check: the handler opens only the user's own
+                            conv_list = gr.Dropdown([], value=None, label="对话记录 / Conversations (newest first)",
+                                                    allow_custom_value=True, scale=6, elem_id="conv-list")
+                            conv_delete = gr.Button("删除 / Delete", variant="stop", scale=1, min_width=110,
+                                                    elem_id="conv-delete")
+                        conv_note = gr.Markdown(elem_id="conv-note")
                     with gr.Column(scale=2, min_width=320):
                         sources = gr.Markdown(MSG["sources_idle"], label="sources", elem_id="sources", max_height=680)
                 answer_json = gr.JSON(visible=False, label="answer")
@@ -199,7 +207,8 @@ def build_demo(handlers):
                                           label="scores over days", elem_id="pr-days")
                     pr_topics = gr.BarPlot(x="topic", y="score", title="各主题最近得分 / latest score per topic",
                                            y_lim=[0, 10], label="per topic", elem_id="pr-topics")
-                pr_sessions = gr.Dropdown([], value=None, label="过去的面试 / Past sessions", elem_id="pr-sessions")
+                pr_sessions = gr.Dropdown([], value=None, label="过去的面试 / Past sessions", allow_custom_value=True,
+                                          elem_id="pr-sessions")
                 pr_session = gr.Markdown(elem_id="pr-session")
 
             # ---------------------------------------------------------------- lookup
@@ -236,10 +245,21 @@ def build_demo(handlers):
 
         # ---------------------------------------------------------------- events
         chat_outputs = [chatbot, sources, turns, msg, answer_json]
-        chat_event = gr.on([msg.submit, send.click], handlers.chat.ask, [msg, turns], chat_outputs, api_name="chat",
-                           concurrency_limit=llm_limit, concurrency_id="llm", show_progress="hidden")
+        # the Chat tab's answer, saved to the user's conversations when final (the id is state: not in the API)
+        chat_event = gr.on([msg.submit, send.click], handlers.history.ask, [msg, turns, conversation],
+                           chat_outputs + [conversation], api_name="chat", concurrency_limit=llm_limit,
+                           concurrency_id="llm", show_progress="hidden")
         # Clear also stops an answer still being written (its generator is closed, freeing the model)
         clear.click(handlers.chat.clear, None, chat_outputs, api_name="chat_clear", cancels=[chat_event])
+        clear.click(lambda: None, None, [conversation], api_visibility="private")  # the next question starts anew
+        chat_event.then(handlers.history.listing, None, [conv_list], api_visibility="private", queue=False)
+        conv_list.input(handlers.history.open, [conv_list], [chatbot, sources, turns, conversation, conv_note],
+                        api_name="conversation_open")
+        conv_delete.click(handlers.history.delete, [conv_list], [conv_list, chatbot, sources, turns, conversation],
+                          api_name="conversation_delete")
+        chatbot.like(handlers.history.feedback, [turns, answer_json, conversation], [conv_note],
+                     api_visibility="private")
+        demo.load(handlers.history.listing, None, [conv_list], api_visibility="private", queue=False)
 
         iv_outputs = [iv_question, iv_feedback, iv_summary_md, session, iv_answer]
         iv_start.click(handlers.interview.start, [iv_topics, iv_n, iv_series, session, iv_mode], iv_outputs,

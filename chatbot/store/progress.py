@@ -53,7 +53,7 @@ class ProgressStore:
                 with conn.begin():
                     yield conn
         except SQLAlchemyError as exc:
-            raise StoreError(f"not saved: {_reason(exc)}") from exc
+            raise StoreError(_reason(exc)) from exc
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:

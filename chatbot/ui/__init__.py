@@ -2,12 +2,16 @@
 app.py), so it can be unit-tested. Everything per-user travels in and out as explicit state values."""
 from __future__ import annotations
 
+from typing import cast
+
 from chatbot.interview.config import InterviewConfig
 from chatbot.interview.practice import Practice
 from chatbot.rag.answerer import Answerer
 from chatbot.rag.engine import Engine
+from chatbot.store.conversations import ConversationStore
 from chatbot.ui.chat import ChatTab
 from chatbot.ui.documents import DocumentsTab
+from chatbot.ui.history import HistoryTab
 from chatbot.ui.interview import InterviewTab
 from chatbot.ui.lookup import LookupTab, series_choices
 from chatbot.ui.progress import ProgressTab
@@ -25,6 +29,8 @@ class Handlers:
         self.lookup = LookupTab(engine)
         self.interview = InterviewTab(engine, practice=practice, use_llm=use_llm)
         self.progress = ProgressTab(lambda: self.interview.practice)
+        # conversations live in the interview's store (one database); the app opens a ConversationStore
+        self.history = HistoryTab(lambda: cast(ConversationStore, self.interview.practice.store), self.chat)
         self.documents = DocumentsTab(engine, login=login, share=share)
 
     def series_choices(self) -> list[tuple[str, str]]:
@@ -51,4 +57,4 @@ class Handlers:
                 f"{escape_text(self.engine.index.report.summary())}</sub>")
 
 
-__all__ = ["ChatTab", "DocumentsTab", "Handlers", "InterviewTab", "LookupTab", "ProgressTab"]
+__all__ = ["ChatTab", "DocumentsTab", "Handlers", "HistoryTab", "InterviewTab", "LookupTab", "ProgressTab"]

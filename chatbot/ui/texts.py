@@ -45,6 +45,7 @@ MSG = {
     "progress_idle": "点击“刷新”查看学习进度。 / Press Refresh to see your progress.",
     "progress_unavailable": "⚠️ 学习进度无法读取 / progress cannot be read: {why}",
     "session_pick": "选择一次面试查看其回答与评分。 / Pick a session to see its answers and grades.",
+    "conversation_not_saved": "⚠️ 对话或评价未保存 / not saved ({why})",
 }
 
 # How an interview's questions are chosen (chatbot/interview/choose.py), as offered and as announced.
