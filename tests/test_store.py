@@ -166,3 +166,32 @@ def test_an_older_database_is_migrated_on_opening(backend, profile):
         version = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")).scalar()
     assert reopened.available and version == str(schema.SCHEMA_VERSION)
     reopened.close()
+
+
+WRITER = """
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from chatbot.store.open import open_store
+from chatbot.store.records import GradedAnswer
+url, folder, profile, n = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+schedule = lambda state, rating, when: ({"n": (state or {"n": 0})["n"] + 1}, when + timedelta(days=1))
+store = open_store(url, folder)
+for k in range(n):
+    store.record_answer(profile, None, GradedAnswer("Q1", "Q1", "t", "a", 5.0), suggested=2, rating=2,
+                        now=datetime(2026, 3, 2, tzinfo=UTC) + timedelta(seconds=k), schedule=schedule)
+"""
+
+
+def test_several_processes_writing_at_once_lose_no_row(store, backend, profile):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url, folder = backend
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, url, str(folder), profile, "20"],
+                              cwd=Path(__file__).resolve().parent.parent) for _ in range(4)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    assert len(store.answers(profile)) == 80
+    (card,) = store.cards(profile)
+    assert card.reviews == 80 and card.state == {"n": 80}
