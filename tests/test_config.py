@@ -21,7 +21,7 @@ FLAGS = {
     "state_cache_mb": "--state-cache-mb", "llm_url": "--llm-url", "llm_timeout": "--llm-timeout",
     "llm_parallel": None, "llm_api_key": None,
     "top_k": "--top-k", "history_turns": None,
-    "llm_grading": "--no-llm-grading",
+    "llm_grading": "--no-llm-grading", "database_url": None,
     "auth": "--auth", "auth_file": "--auth-file", "host": "--host", "port": "--port", "api_key": None,
     "max_document_mb": "--max-document-mb", "admins": "--admins",
 }
@@ -30,7 +30,7 @@ OWN_FIELDS = {
     LLMConfig: {"llm_model", "llm_backend", "max_new_tokens", "state_cache_mb", "llm_url", "llm_timeout",
                 "llm_parallel", "llm_api_key"},
     RAGConfig: {"top_k", "history_turns"},
-    InterviewConfig: {"llm_grading"},
+    InterviewConfig: {"llm_grading", "database_url"},
     WebConfig: {"auth", "auth_file", "host", "port", "api_key", "admins"},
 }
 
