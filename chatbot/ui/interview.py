@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -74,16 +75,18 @@ class InterviewTab:
         self.engine = engine
         self.use_llm = use_llm
         self._practice = practice
+        self._lock = threading.Lock()
 
     @property
     def practice(self) -> Practice:
-        if self._practice is None:  # the questions come with the index: built on first use
-            from chatbot.store.open import open_store
+        with self._lock:  # two first requests at once must not open the database twice
+            if self._practice is None:  # the questions come with the index: built on first use
+                from chatbot.store.open import open_store
 
-            config = self.engine.config
-            self._practice = Practice(open_store(config.database_url, config.data_dir),
-                                      self.engine.index.questions.values())
-        return self._practice
+                config = self.engine.config
+                self._practice = Practice(open_store(config.database_url, config.data_dir),
+                                          self.engine.index.questions.values())
+            return self._practice
 
     def topic_choices(self) -> list[tuple[str, str]]:
         counts = {k: len(v) for k, v in topics.questions_by_topic(self.engine.index.questions.values()).items()}
