@@ -352,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     from chatbot.ui import Handlers
 
     handlers = Handlers(engine, login=bool(users), share=args.share)
+    store = handlers.interview.practice.store  # opened now, so a problem with it is said at start
+    if store.opened.notice:
+        say(f"      note: {store.opened.notice}")
+    say(f"      progress: {store.opened.where}" if store.available else
+        f"      warning: interview progress is NOT saved: {store.problem}")
     demo = build_demo(handlers)
     demo.queue(default_concurrency_limit=4, max_size=64)
     say(f"[3/3] web UI on http://{config.host}:{config.port}" + ("  (+ public share link)" if args.share else ""))

@@ -138,3 +138,10 @@ def test_two_users_are_kept_apart_in_the_web_tabs(tabs):
     assert "0 次作答" in progress.show(BOB).overview and progress.show(BOB).sessions["choices"] == []
     assert "ann's answer" not in progress.open_session(session.session_id, BOB)  # bob cannot open ann's session
     assert "ann's answer" in progress.open_session(session.session_id, ANN)
+
+
+def test_a_database_moved_aside_is_said_in_the_progress_tab(tmp_path, questions, clock):
+    (tmp_path / "progress.sqlite3").write_bytes(b"not a database " * 100)
+    practice = Practice(open_store("", tmp_path, T0), questions, clock=clock)
+    overview = ProgressTab(lambda: practice, clock=clock).show(ANN).overview
+    assert "moved to progress.sqlite3.corrupt-" in overview and "Progress · ann" in overview

@@ -86,7 +86,9 @@ class ProgressTab:
             return ProgressView(MSG["progress_unavailable"].format(why=escape_text(str(exc))), *empty,
                                 gr.update(choices=[], value=None), "")
         choices = [(session_label(s), s.id) for s in report.sessions]
-        return ProgressView(overview_markdown(report), days_frame(report), topics_frame(report),
+        notice = practice.store.opened.notice
+        overview = (f"ℹ️ {escape_text(notice)}\n\n" if notice else "") + overview_markdown(report)
+        return ProgressView(overview, days_frame(report), topics_frame(report),
                             gr.update(choices=choices, value=None), MSG["session_pick"])
 
     def open_session(self, session_id: int | str | None, request: gr.Request | None = None) -> str:
