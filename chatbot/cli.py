@@ -550,7 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="question, keywords or an id such as Q73")
     search.add_argument("--queries-file", help="one query per line; prints JSON Lines in order")
     search.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    _setting_flags(search, "kb_dir", "cache_dir", "embed_model", "device", "top_k")
+    _setting_flags(search, "kb_dir", "cache_dir", "data_dir", "embed_model", "device", "top_k")
     search.set_defaults(func=cmd_search)
 
     ask = sub.add_parser("ask", help="a grounded answer from the local LLM, with checked citations")
@@ -560,8 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-llm", action="store_true", help="extractive answer without a language model")
     ask.add_argument("--conversation", action="store_true",
                      help="treat the lines of --queries-file as one conversation (follow-ups resolved)")
-    _setting_flags(ask, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "top_k",
-                     "max_new_tokens")
+    _setting_flags(ask, "kb_dir", "cache_dir", "data_dir", "embed_model", "llm_model", "llm_backend", "device",
+                     "top_k", "max_new_tokens")
     ask.set_defaults(func=cmd_ask)
 
     qa = sub.add_parser("eval-answers", help="answer-quality report: citations, refusals, language")

@@ -131,6 +131,9 @@ def test_file_names_lose_directories_and_control_characters():
     assert document_name("my notes (v2).md") == "my-notes-v2"
     with pytest.raises(DocumentError, match="may not hold"):
         document_name("x.md", "../escape")
+    with pytest.raises(DocumentError, match="start with a dot"):
+        document_name("x.md", "..")
+    assert document_name("catalog.json.md") == "catalog.json-document"
 
 
 def test_ids_are_stable_when_the_same_or_an_edited_file_is_added_again(library):

@@ -20,13 +20,16 @@ from tests.fakes import HashEmbedder
 
 
 class RecordingEmbedder(HashEmbedder):
-    """Remembers every passage it was asked to embed."""
+    """Remembers every passage it was asked to embed; fails like a model out of memory once `broken` is set."""
 
     def __init__(self) -> None:
         super().__init__()
         self.passages: list[str] = []
+        self.broken = False
 
     def encode_passages(self, texts, *, progress: bool = False, batch_size: int = 16) -> np.ndarray:
+        if self.broken:
+            raise RuntimeError("out of memory")
         self.passages += list(texts)
         return super().encode_passages(texts)
 
@@ -159,3 +162,10 @@ def test_a_user_who_may_not_add_changes_nothing(config, live, tmp_path):
     config.host = "0.0.0.0"
     report = DocumentsTab(live, login=True).add([make.write(tmp_path, "sql.md", make.markdown())], user="guest")
     assert "only admins" in report and DocumentLibrary(config).documents() == []
+
+
+def test_a_document_that_cannot_be_embedded_leaves_the_index_answering(config, live, recorder):
+    recorder.broken = True
+    add(config, "sql.md", make.markdown())
+    assert live.retriever.search("什么是张量", top_k=1)[0].question.id == "S1"  # served by the index it had
+    assert not any(q.document for q in live.index.questions.values())

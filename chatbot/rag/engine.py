@@ -71,7 +71,12 @@ class Engine(Generic[ConfigT]):
                     log.warning("%s", warning)
                 log.info("%s", self._index.report.summary())
             elif self._documents_changed():
-                self.refresh_documents()
+                try:
+                    self.refresh_documents()
+                except Exception as exc:  # a failed update must not take the answers down: the old index serves
+                    log.warning("the added documents could not be indexed (%s: %s); answering without the change",
+                                exc.__class__.__name__, exc)
+                    self._index.documents_version = DocumentStore(self.config.data_dir).version()
             return self._index
 
     @property

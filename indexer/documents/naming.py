@@ -11,6 +11,7 @@ from collections.abc import Collection
 from itertools import product
 from string import ascii_uppercase
 
+from indexer.documents.store import CATALOG
 from indexer.errors import DocumentError
 from indexer.ids import MAX_PREFIX_LETTERS, is_prefix
 
@@ -31,13 +32,18 @@ def clean_file_name(raw: str) -> tuple[str, str]:
 def document_name(file_name: str, given: str = "") -> str:
     """The name a document is stored and shown under: `given` (checked) or the file's stem (made safe)."""
     if given:
-        if _CONTROL.search(given) or "/" in given or "\\" in given or given.strip(". ") == "":
-            raise DocumentError(f"--name {given!r}: a name may not hold '/', '\\', control characters "
-                                "or be only dots")
-        return _shorten(unicodedata.normalize("NFC", given.strip()))
+        if _CONTROL.search(given) or "/" in given or "\\" in given or given.strip().startswith("."):
+            raise DocumentError(f"--name {given!r}: a name may not hold '/', '\\' or control characters, "
+                                "nor start with a dot")
+        return _not_reserved(_shorten(unicodedata.normalize("NFC", given.strip())))
     stem = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
     safe = _UNSAFE.sub("-", unicodedata.normalize("NFC", stem)).strip("-. ") or "document"
-    return _shorten(safe)
+    return _not_reserved(_shorten(safe))
+
+
+def _not_reserved(name: str) -> str:
+    # the documents folder's own list lives beside the documents' folders
+    return f"{name}-document" if name.lower() == CATALOG else name
 
 
 def _shorten(name: str) -> str:
