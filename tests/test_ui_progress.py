@@ -144,4 +144,4 @@ def test_a_database_moved_aside_is_said_in_the_progress_tab(tmp_path, questions,
     (tmp_path / "progress.sqlite3").write_bytes(b"not a database " * 100)
     practice = Practice(open_store("", tmp_path, T0), questions, clock=clock)
     overview = ProgressTab(lambda: practice, clock=clock).show(ANN).overview
-    assert "moved to progress.sqlite3.corrupt-" in overview and "Progress · ann" in overview
+    assert "moved to" in overview and "corrupt" in overview and "Progress · ann" in overview
