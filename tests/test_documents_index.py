@@ -169,3 +169,31 @@ def test_a_document_that_cannot_be_embedded_leaves_the_index_answering(config, l
     add(config, "sql.md", make.markdown())
     assert live.retriever.search("什么是张量", top_k=1)[0].question.id == "S1"  # served by the index it had
     assert not any(q.document for q in live.index.questions.values())
+
+
+def test_questions_are_answered_from_the_old_index_while_a_document_is_embedded(config, tmp_path):
+    import threading
+
+    signal = tmp_path / "embedding-started"
+
+    class SlowPassages(HashEmbedder):
+        """Queries at once; passages only after a pause, announced by the signal file."""
+
+        def encode_passages(self, texts, *, progress: bool = False, batch_size: int = 16) -> np.ndarray:
+            import time
+
+            signal.touch()
+            time.sleep(3.0)
+            return super().encode_passages(texts)
+
+    engine = Engine(config, progress=False, index=open_index(config, embedder=HashEmbedder(), progress=False))
+    engine.index.embedder = SlowPassages()  # the shipped part was embedded already: only the document is slow
+    add(config, "sql.md", make.markdown())
+    upload = threading.Thread(target=engine.refresh_documents)
+    upload.start()
+    while not signal.exists():
+        upload.join(0.01)
+    hits = engine.retriever.search("什么是张量", top_k=1)  # does not wait for the embedding
+    assert upload.is_alive() and hits[0].question.id == "S1"
+    upload.join()
+    assert any(q.document == "sql" for q in engine.index.questions.values())

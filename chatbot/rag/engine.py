@@ -1,6 +1,7 @@
 """Loads the shared, expensive parts once (index, embedder, LLM) and hands them to every front end."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -57,6 +58,7 @@ class Engine(Generic[ConfigT]):
         self.config = config
         self.progress = progress
         self._lock = threading.RLock()
+        self._refreshing = threading.Lock()  # one documents update at a time
         self._index = index
         self._retriever: Retriever | None = None
         self._llm = chat_model
@@ -70,19 +72,20 @@ class Engine(Generic[ConfigT]):
                 for warning in self._index.report.warnings:
                     log.warning("%s", warning)
                 log.info("%s", self._index.report.summary())
-            elif self._documents_changed():
-                try:
-                    self.refresh_documents()
-                except Exception as exc:  # a failed update must not take the answers down: the old index serves
-                    log.warning("the added documents could not be indexed (%s: %s); answering without the change",
-                                exc.__class__.__name__, exc)
-                    self._index.documents_version = DocumentStore(self.config.data_dir).version()
-            return self._index
+            index = self._index
+        if self._documents_changed():  # also a change `python -m indexer add` made from another terminal
+            try:
+                self.refresh_documents(wait=False)
+            except Exception as exc:  # a failed update must not take the answers down: the old index serves
+                log.warning("the added documents could not be indexed (%s: %s); answering without the change",
+                            exc.__class__.__name__, exc)
+                index.documents_version = DocumentStore(self.config.data_dir).version()
+        return index
 
     @property
     def retriever(self) -> Retriever:
+        index = self.index  # picks up documents added meanwhile
         with self._lock:
-            index = self.index  # picks up documents added meanwhile (also by `python -m indexer add`)
             if self._retriever is None:
                 from chatbot.rag.retriever import Retriever
 
@@ -99,22 +102,26 @@ class Engine(Generic[ConfigT]):
         return (index is not None and index.shipped is not None
                 and DocumentStore(self.config.data_dir).version() != index.documents_version)
 
-    def refresh_documents(self, progress: Progress | None = None) -> None:
+    def refresh_documents(self, progress: Progress | None = None, *, wait: bool = True) -> None:
         """Brings the open index up to date with the added documents, embedding only new chunks; the next
-        question (and every tab) sees them. Searches wait meanwhile, so none sees half of the change."""
-        with self._lock:
+        question (and every tab) sees them. Questions keep being answered from the index as it was while the new
+        chunks are embedded; only the swap holds searches off, so none sees half of the change. With `wait`
+        False, returns at once when another refresh is under way."""
+        if not self._refreshing.acquire(blocking=wait):
+            return
+        try:
             index = self._index
-            if index is None or index.shipped is None:
-                return
+            if index is None or index.shipped is None or not self._documents_changed():
+                return  # nothing to do, or another thread did it while this one waited
             part = build_documents_part(self.config, index.embedder, progress=progress)
-            retriever = self._retriever
-            if retriever is None:
-                index.set_documents(part)
-                return
-            with retriever.updating():
-                index.set_documents(part)
+            with self._lock:
+                retriever = self._retriever
+                with retriever.updating() if retriever is not None else contextlib.nullcontext():
+                    index.set_documents(part)
             for warning in part.warnings:
                 log.warning("%s", warning)
+        finally:
+            self._refreshing.release()
 
     def kb_changed_notice(self) -> str:
         """"" while the knowledge base on disk is the one the index was built from; otherwise a one-line notice
