@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     add_config_flags(listing, "kb_dir", "data_dir")
     remove = sub.add_parser("remove", help="remove an added document (its original and its entries)")
     remove.add_argument("name")
-    add_config_flags(remove, "kb_dir", "cache_dir", "data_dir", "embed_model", "device")
+    add_config_flags(remove, "kb_dir", "data_dir")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     config = config_from_cli(args)
@@ -77,7 +77,7 @@ def _remove(config: Config, args: argparse.Namespace) -> int:
     from indexer.documents.library import DocumentLibrary
 
     doc = DocumentLibrary(config).remove(args.name)
-    _embed_documents(config)
+    # Nothing to embed: its stored chunks are dropped at the next update (and reused if it comes back meanwhile).
     print(f"removed {doc.name!r} ({doc.entries} entries, ids {doc.prefix}…)")
     return 0
 

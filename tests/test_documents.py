@@ -229,3 +229,5 @@ def test_add_reports_each_bad_file_and_still_adds_the_good_ones(config, tmp_path
     assert "error: empty.md: the file is empty" in err and "sql.md: added as 'sql'" in out
     assert embedded == [config.data_dir] and [d.name for d in DocumentLibrary(config).documents()] == ["sql"]
     assert cli(config, "remove", "nope") == 1 and "no added document named 'nope'" in capsys.readouterr().err
+    assert cli(config, "remove", "sql") == 0 and "removed 'sql' (3 entries" in capsys.readouterr().out
+    assert DocumentLibrary(config).documents() == [] and embedded == [config.data_dir]  # removing embeds nothing
