@@ -7,7 +7,7 @@ import pytest
 
 from chatbot.interview.session import start_interview
 from chatbot.rag.engine import Engine
-from chatbot.rag.relevance import RelevanceGate
+from chatbot.rag.relevance import RelevanceGate, shares_topic
 from chatbot.ui.config import WebConfig
 from chatbot.ui.documents import DocumentsTab, may_manage
 from chatbot.ui.lookup import LookupTab, series_choices
@@ -15,6 +15,7 @@ from indexer.documents.library import DocumentLibrary
 from indexer.index.build import open_index
 from indexer.index.documents import documents_index_dir
 from indexer.index.store import read_index
+from indexer.records import Question
 from tests import documents_maker as make
 from tests.fakes import HashEmbedder
 
@@ -129,6 +130,19 @@ def test_the_gate_covers_a_question_about_an_added_document_whatever_its_subject
                                                                                hits)
     shipped_only = [h for h in live.retriever.search("什么是张量", top_k=3) if not h.question.document]
     assert not gate.covered_by_document("什么是张量", shipped_only)
+
+
+@pytest.mark.parametrize("query, covered", [
+    ("how long should fresh pasta boil", True),
+    ("新鲜意面要煮多久", True),
+    ("what is the capital of Italy", False),  # one common word ("capital") is no topic
+    ("明天天气怎么样", False),
+])
+def test_a_question_is_about_an_entry_when_it_shares_its_distinctive_words(query, covered):
+    entry = Question("K1", "kitchen", 1, "How long does fresh pasta boil? 新鲜意面要煮多久？",
+                     "Fresh egg pasta boils in two to three minutes; the capital of flavour is salt.",
+                     document="kitchen")
+    assert shares_topic(query, entry) is covered
 
 
 # ------------------------------------------------------------------------------------------- who may add

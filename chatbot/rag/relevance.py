@@ -6,8 +6,8 @@ with its similarity to a list of general off-topic subjects (chatbot/data/off_to
 the question is covered when the knowledge base wins by `margin`.
 
 Documents the user added are in scope by definition, whatever their subject: the anchors (cooking, SQL, travel …)
-say nothing about them. A question is covered by one when it shares most of its distinctive words with one of the
-first hits from an added document (`DOCUMENT_WORD_SHARE`), or when that hit beats the anchors by any margin.
+say nothing about them. A question is covered by one when it shares half of its distinctive words (and two at
+least) with one of the first hits from an added document, or when that hit beats the anchors by any margin.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import numpy as np
 from chatbot.calibration import IDENTIFIER_KEYWORD_SCORE, REFUSAL_MARGIN
 from chatbot.records import Hit
 from indexer.index.keyword import distinctive_words
+from indexer.records import Question
 
 ANCHORS_FILE = Path(__file__).resolve().parent.parent / "data" / "off_topic_anchors.txt"
 # A code identifier that the keyword index matches strongly (e.g. `strict=False`) is on topic even
@@ -32,6 +33,14 @@ DOCUMENT_HITS = 3  # only the first few hits count: a document far down the list
 
 def load_anchors(path: Path = ANCHORS_FILE) -> list[str]:
     return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def shares_topic(query: str, entry: Question) -> bool:
+    """Whether `entry` holds half of the query's distinctive words, and two at least when the query has two (one
+    common word such as "capital" is no topic)."""
+    wanted = distinctive_words(query)
+    shared = len(wanted & distinctive_words(f"{entry.title}\n{entry.answer}"))
+    return bool(wanted) and shared >= max(DOCUMENT_WORD_SHARE * len(wanted), min(2, len(wanted)))
 
 
 class RelevanceGate:
@@ -66,10 +75,7 @@ class RelevanceGate:
         documents = [h for h in hits[:DOCUMENT_HITS] if h.question.document]
         if not documents:
             return False
-        wanted = distinctive_words(query)
-        for hit in documents:
-            q = hit.question
-            if wanted and len(wanted & distinctive_words(f"{q.title}\n{q.answer}")) >= DOCUMENT_WORD_SHARE * len(wanted):
-                return True
+        if any(shares_topic(query, h.question) for h in documents):
+            return True
         off_topic = float((self._anchors() @ self.retriever.encode_query(query)).max())
         return max(h.dense_score for h in documents) > off_topic
