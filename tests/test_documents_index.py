@@ -211,3 +211,11 @@ def test_questions_are_answered_from_the_old_index_while_a_document_is_embedded(
     assert upload.is_alive() and hits[0].question.id == "S1"
     upload.join()
     assert any(q.document == "sql" for q in engine.index.questions.values())
+
+
+def test_markup_in_a_document_is_shown_as_text_never_run(config, live):
+    prefix = add(config, "x.md", "## 1. What is XSS?\n<script>alert(1)</script><img src=x onerror=alert(2)> "
+                                 "[click](javascript:alert(3))\n\n## 2. Other?\nText.\n").document.prefix
+    shown = LookupTab(live).lookup(f"{prefix}1")
+    assert "<script" not in shown and "<img" not in shown and "](javascript" not in shown
+    assert "&lt;script&gt;" in shown or "&lt;script>" in shown
