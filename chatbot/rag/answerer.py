@@ -129,7 +129,10 @@ class Answerer:
             passages = [title_only] + passages
         code = select_code(prepared.question, [q for q in passages if q.has_answer], self.engine.index.keyword)
         judge = StatementJudge(model, self.checker) if model.supports_yes_no else None
-        lead = choose_lead(prepared.question, passages[0], self.checker) if passages and title_only is None else None
+        # a Chinese answer only: asked to open with the entry's words "in English", the 1.5B model wrote "[T8]
+        # states that model.eval() … also disables gradient tracking" (f02, a false claim it had not made before)
+        lead = (choose_lead(prepared.question, passages[0], self.checker)
+                if passages and title_only is None and lang == "zh" else None)
         ctx = AnswerContext(prepared.question, lang, passages, [h.question.id for h in prepared.hits], code,
                             self.titles, self.checker, title_only=title_only, lead=lead,
                             judge=(lambda texts: judge.agreement(texts, passages)) if judge else None)

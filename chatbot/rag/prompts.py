@@ -42,15 +42,10 @@ SYSTEM = (
 LANGUAGE_CUE = {"zh": "（请用中文回答）", "en": "(Answer in English.)"}
 CODE_CUE = " [code attached]"
 
-# The answer opens with the best entry's own statement (chatbot/rag/lead.py). A Chinese answer shows it verbatim
-# before the model writes (the user reads it at once, so the ~110 prompt tokens of quoting it to the model cost
-# no waiting), and the model is told not to repeat it. An English answer asks the model to open with what the
-# entry says, without quoting it: the quote would add ~2.4 s to the first token on 2 cores (~45 prompt
-# tokens/s); the citation stage then checks the opening like any other sentence.
-LEAD_CUE = {
-    "zh": "回答已经以知识库 [{qid}] 的原话开头：「{text}」请接着用自己的话解释和补充，不要重复这句话。",
-    "en": "Open your answer with what [{qid}] says on this, in English; then explain around it.",
-}
+# A Chinese answer opens with the best entry's own statement (chatbot/rag/lead.py), shown verbatim before the
+# model writes (the user reads it at once, so the ~110 prompt tokens of quoting it to the model cost no waiting);
+# the model is told not to repeat it.
+LEAD_CUE = "回答已经以知识库 [{qid}] 的原话开头：「{text}」请接着用自己的话解释和补充，不要重复这句话。"
 
 TITLE_ONLY_HINT = {
     "zh": "注意：{qid} 在知识库中只有题目、没有书面答案。请依据其余资料回答，资料不足之处请明确说明。",
@@ -99,7 +94,7 @@ def build_messages(question: str, passages: Sequence[Question], language: str,
     if title_only:
         notes.append(TITLE_ONLY_HINT[language].format(qid=title_only))
     if lead is not None:
-        notes.append(LEAD_CUE[language].format(qid=lead.qid, text=neutralise(lead.text)))
+        notes.append(LEAD_CUE.format(qid=lead.qid, text=neutralise(lead.text)))
     if retry_hint:
         notes.append(retry_hint)
     ask = "问题" if language == "zh" else "Question"
