@@ -105,3 +105,21 @@ def test_labelled_pairs_from_real_answers_meet_the_precision_target(engine):
     result = citation_precision(engine)
     assert result["citation_pairs"] >= 60
     assert result["citation_precision"] >= 0.95 and result["citation_recall"] >= 0.5
+
+
+def test_what_the_checker_read_of_a_passage_is_read_again_after_documents_change():
+    from types import SimpleNamespace
+
+    from chatbot.rag.citations import CitationChecker
+    from indexer.records import Question
+    from tests.fakes import HashEmbedder
+
+    old = Question("DOC1", "doc", 1, "怎么做蛋糕？", "先把面粉和鸡蛋搅拌均匀，再放进烤箱烤三十分钟。")
+    index = SimpleNamespace(questions={"DOC1": old}, embedder=HashEmbedder(), generation=0)
+    checker = CitationChecker(index)
+    sentence = "先把面粉和鸡蛋搅拌均匀，再放进烤箱烤三十分钟。"
+    assert checker.support([sentence], ["DOC1"])[0, 0] >= 0
+    # the document is replaced under the same id: the old text no longer supports the sentence
+    index.questions = {"DOC1": Question("DOC1", "doc", 1, "怎么做面包？", "面团发酵两小时后揉成型。")}
+    index.generation = 1
+    assert checker.support([sentence], ["DOC1"])[0, 0] < 0

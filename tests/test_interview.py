@@ -102,6 +102,13 @@ def test_every_question_gets_one_topic_and_every_topic_can_be_practised(question
         assert any(q.has_answer for q in qs), f"{topic} has no answered question to ask"
 
 
+def test_a_passage_of_an_unstructured_document_is_never_asked():
+    question = Question("DOC1", "doc", 1, "什么是张量？", "张量是多维数组。")
+    passage = Question("DOC2", "doc", 2, "第二段", "这一段只是一段说明文字。", passage=True)
+    session = start_interview([question, passage], None, 5, seed=1)
+    assert [item.question.id for item in session.items] == ["DOC1"]
+
+
 def test_topic_of_falls_back_to_alias_keywords_then_fundamentals():
     by_keywords = Question("X1", "main", 1, "第一题", "", aliases="Question one | LSTM, attention, sequence")
     assert topic_of(by_keywords) == "sequence_nlp"

@@ -73,9 +73,10 @@ def start_interview(questions: Iterable[Question], topics: list[str] | None, n: 
     if int(n) < 1:
         raise ValueError(f"the number of questions must be at least 1 (got {n})")
     wanted = set(topics)
-    # a question with `same_as` shares its twin's answer: the twin is asked instead
+    # a question with `same_as` shares its twin's answer: the twin is asked instead; a passage of an unstructured
+    # added document is no question to be asked
     pool = [q for q in questions
-            if q.has_answer and not q.same_as
+            if q.has_answer and not q.same_as and not q.passage
             and (series == "all" or q.series == series)
             and (not wanted or topic_of(q) in wanted)]
     if not pool:

@@ -53,10 +53,16 @@ def local_support(sentence: str, units: list[set[str]]) -> float:
 class CitationChecker:
     def __init__(self, index):
         self.index = index
-        # Chunks are stored question by question, so each question's rows are one contiguous run.
-        qids = index.chunk_qids
-        self._starts = np.array([i for i in range(len(qids)) if i == 0 or qids[i] != qids[i - 1]], dtype=np.int64)
-        self._column = {qids[start]: n for n, start in enumerate(self._starts)}
+        self._generation = -1
+        self._sync()
+
+    def _sync(self) -> None:
+        """Forgets what it read of the passages when documents were added, replaced or removed since (their ids
+        can stay while their text changes)."""
+        generation = getattr(self.index, "generation", 0)
+        if generation == self._generation:
+            return
+        self._generation = generation
         self._words: dict[str, set[str]] = {}
         self._tokens: dict[str, list[set[str]]] = {}
         self._prose: dict[str, tuple[list[str], np.ndarray]] = {}
@@ -64,6 +70,7 @@ class CitationChecker:
     def support(self, sentences: list[str], qids: list[str], *, seen: list[str] | None = None) -> np.ndarray:
         """(len(sentences), len(qids)) support scores; >= 0 means the passage supports the sentence. English
         sentences are only checked against `seen` (default: the first CROSS_LANGUAGE_PASSAGES of `qids`)."""
+        self._sync()
         score = np.full((len(sentences), len(qids)), -1.0, dtype=np.float32)
         if not sentences or not qids:
             return score
@@ -101,6 +108,7 @@ class CitationChecker:
 
     def prose_of(self, qid: str) -> tuple[list[str], np.ndarray]:
         """The passage's prose sentences and their e5 vectors: embedded on first use, then kept."""
+        self._sync()
         kept = self._prose.get(qid)
         if kept is None:
             q = self.index.questions[qid]
@@ -130,6 +138,7 @@ class CitationChecker:
 
     def code_source(self, code: str, retrieved: list[str]) -> str | None:
         """The retrieved entry whose code holds at least half of `code`'s lines (the model repeating it)."""
+        self._sync()
         lines = {ln.strip() for ln in code.split("\n") if len(ln.strip()) > 6}
         best, best_share = None, 0.0
         for qid in retrieved:

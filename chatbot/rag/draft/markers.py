@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
-from indexer.ids import QID
+from indexer.ids import PREFIX, QID
 
-_ID_ITEM = r"(?:[A-Z]{1,3}\s?\d{1,4})"
+_ID_ITEM = rf"(?:{PREFIX}\s?\d{{1,4}})"  # as models write ids: "Q73", "Q 73"
 _LEAD = r"(?:(?:来源|source|sources|参考|ref)\s*[:：]?\s*)?"
 
 # The markers models really write: `[Q73]`, `[Q73, E5]`, `【E5】`, `(Q73)`, `[来源: Q73]`, and bare numbers `[73]`.
@@ -19,7 +19,7 @@ MODEL_MARKER = re.compile(
 )
 # What the answer itself carries once checked: `[Q73]`, `[Q73, E5]` (and `【Q73】` from older saved answers).
 CITATION = re.compile(rf"[\[【]\s*((?:{QID})(?:\s*[,，、;]\s*{QID})*)\s*[\]】]")
-ID = re.compile(r"([A-Z]{1,3})\s?(\d{1,4})", re.I)
+ID = re.compile(rf"({PREFIX})\s?(\d{{1,4}})", re.I)
 # The start of a marker at the very end of a growing text (`[Q7`): held back while streaming.
 OPEN_MARKER = re.compile(r"[\[【(（][A-Za-z]?\d*$")
 

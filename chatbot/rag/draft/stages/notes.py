@@ -14,7 +14,7 @@ TEXT = {
         "model_code": "> 注：以下代码由模型编写，并非出自知识库，请自行验证。",
         "code_cut": "（模型写的示例代码超出了长度限制，被截断的部分已省略。）",
         "unconfirmed": "> 注：标有 ⁽?⁾ 的句子未能与知识库核对，请自行核实。",
-        "partial": "知识库只部分涵盖这个问题：带 [Q…]/[E…] 引用的内容出自知识库，标有 ⁽?⁾ 的内容未能与知识库核对，请自行核实。",
+        "partial": "知识库只部分涵盖这个问题：带编号引用（如 [Q73]）的内容出自知识库，标有 ⁽?⁾ 的内容未能与知识库核对，请自行核实。",
     },
     "en": {
         "title_only": "The knowledge base lists question {qid} ({title}) without a written answer. "
@@ -25,8 +25,8 @@ TEXT = {
         "code_cut": "(The model's code example ran past the length limit; the cut-off part was left out.)",
         "unconfirmed": "> Note: sentences marked ⁽?⁾ could not be confirmed against the knowledge base; "
                        "please verify them.",
-        "partial": "The knowledge base covers this question only in part: what carries a [Q…]/[E…] citation comes "
-                   "from it; sentences marked ⁽?⁾ could not be confirmed against it, so please verify them.",
+        "partial": "The knowledge base covers this question only in part: what carries a citation such as [Q73] "
+                   "comes from it; sentences marked ⁽?⁾ could not be confirmed against it, so please verify them.",
     },
 }
 
