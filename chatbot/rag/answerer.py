@@ -146,7 +146,7 @@ class Answerer:
         retry_hint = ""
         for attempt in range(MAX_ATTEMPTS):
             messages = build_messages(prepared.question, passages, lang, turns, prepared.title_only_id,
-                                      code_attached=bool(code), retry_hint=retry_hint, lead=lead)
+                                      code_attached=bool(code), retry_hint=retry_hint)
             raw = ""
             for piece in model.stream_chat(messages, max_new_tokens=self.engine.config.max_new_tokens):
                 first = first or time.perf_counter()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chatbot.rag.lead import Lead
 from chatbot.rag.safety import neutralise
 from indexer.records import Question
 from indexer.text import answer_blocks, is_code_block
@@ -41,11 +40,6 @@ SYSTEM = (
 )
 LANGUAGE_CUE = {"zh": "（请用中文回答）", "en": "(Answer in English.)"}
 CODE_CUE = " [code attached]"
-
-# A Chinese answer opens with the best entry's own statement (chatbot/rag/lead.py), shown verbatim before the
-# model writes (the user reads it at once, so the ~110 prompt tokens of quoting it to the model cost no waiting);
-# the model is told not to repeat it.
-LEAD_CUE = "回答已经以知识库 [{qid}] 的原话开头：「{text}」请接着用自己的话解释和补充，不要重复这句话。"
 
 TITLE_ONLY_HINT = {
     "zh": "注意：{qid} 在知识库中只有题目、没有书面答案。请依据其余资料回答，资料不足之处请明确说明。",
@@ -88,13 +82,10 @@ def system_message(passages: Sequence[Question]) -> dict[str, str]:
 
 def build_messages(question: str, passages: Sequence[Question], language: str,
                    history: Sequence[tuple[str, str]] = (), title_only: str | None = None, *,
-                   code_attached: bool = False, retry_hint: str = "", lead: Lead | None = None,
-                   ) -> list[dict[str, str]]:
+                   code_attached: bool = False, retry_hint: str = "") -> list[dict[str, str]]:
     notes = []
     if title_only:
         notes.append(TITLE_ONLY_HINT[language].format(qid=title_only))
-    if lead is not None:
-        notes.append(LEAD_CUE.format(qid=lead.qid, text=neutralise(lead.text)))
     if retry_hint:
         notes.append(retry_hint)
     ask = "问题" if language == "zh" else "Question"

@@ -11,7 +11,7 @@ from chatbot.rag.draft.stages.check import CheckSentences
 from chatbot.rag.draft.stages.cite import Cite
 from chatbot.rag.draft.stages.diagnose import Diagnose
 from chatbot.rag.draft.stages.hollow import DropHollow
-from chatbot.rag.draft.stages.lead import DropRestatedLead, LeadWithEntry
+from chatbot.rag.draft.stages.lead import DropCopiedLead, LeadWithEntry
 from chatbot.rag.draft.stages.model_code import DropCutCode, DropModelCode
 from chatbot.rag.draft.stages.notes import (
     AppendKBCode,
@@ -30,7 +30,7 @@ STAGES: tuple[Stage, ...] = (
     DropModelCode(),  # the model's code, where the KB's is shown instead
     DropHollow(),  # list items and labels left with nothing in them
     Diagnose(),  # a draft not worth showing stops here: retry, then the extractive answer
-    DropRestatedLead(),  # model sentences that only repeat the entry's statement the answer opens with
+    DropCopiedLead(),  # the model's word-for-word copies of the entry's statement the answer opens with
     Cite(),  # each sentence cited with the passage that supports it, or left uncited
     CheckSentences(),  # an uncited sentence checked by the model: contradicted ones go, unconfirmed ones are marked
     MarkModelCode(),  # "written by the model" above code that is not the KB's
