@@ -1,8 +1,8 @@
 """What the knowledge base itself says, first: the statement of the best entry that is nearest to the question
 (e5 over the entry's own prose sentences). A Chinese answer opens with it verbatim, cited, before the model has
-written a word; an English answer asks the model to open with its translation. The model then explains around
-it instead of filling the gap between the question and the entry's wording on its own (issue #21: "How does
-torch.compile speed up a model?" got generic steps; "num_workers 设多少合适" got invented GPU clock rates)."""
+written a word, so the reader meets the entry's own words before the model's (issue #21: "num_workers 设多少合适"
+got invented GPU clock rates). English answers have none, and the model is not told about it
+(chatbot/rag/draft/stages/lead.py says why)."""
 from __future__ import annotations
 
 import re
