@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -98,3 +99,10 @@ class JudgingModel(ScriptedModel):
         self.asked.extend(conversations)
         last = [c[-1]["content"].rsplit(">>>", 1)[-1] for c in conversations]
         return [next((v for word, v in self.odds.items() if word in text), 0.0) for text in last]
+
+
+@dataclass
+class FakeRequest:
+    """What the UI handlers read of a Gradio request: the login name (None without a login)."""
+
+    username: str | None = None

@@ -12,13 +12,9 @@ from chatbot.rag.followup import Turn
 from chatbot.store.open import open_store
 from chatbot.ui.chat import ChatView
 from chatbot.ui.history import HistoryTab
+from tests.fakes import FakeRequest
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeRequest:
-    username: str | None = None
 
 
 @dataclass

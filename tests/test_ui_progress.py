@@ -18,15 +18,10 @@ from chatbot.ui.profile import profile_of
 from chatbot.ui.progress import ProgressTab
 from chatbot.ui.texts import MODE_CHOSEN
 from indexer.kb.parser import parse_kb
-from tests.fakes import HashEmbedder
+from tests.fakes import FakeRequest, HashEmbedder
 
 KB_DIR = Path(__file__).resolve().parent.parent / "kb"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeRequest:
-    username: str | None = None
 
 
 @dataclass
