@@ -95,13 +95,18 @@ def test_lookup_tab_opens_a_question(page):
     screenshot(page, "browser_lookup.png", "lookup.png")
 
 
-def test_interview_tab_runs_a_question(page):
+def answer_one_interview_question(page, answer: str) -> None:
+    """Starts a mock interview, answers its first question and waits for the grade."""
     page.get_by_role("tab", name="🎯 模拟面试 / Mock interview").click()
     page.click("#iv-start")
     page.wait_for_selector("#iv-question h3")
-    page.fill("#iv-answer textarea", "使用 optimizer.zero_grad()、loss.backward() 和 optimizer.step() 训练模型。")
+    page.fill("#iv-answer textarea", answer)
     page.click("#iv-submit")
     page.wait_for_selector("#iv-feedback details")
+
+
+def test_interview_tab_runs_a_question(page):
+    answer_one_interview_question(page, "使用 optimizer.zero_grad()、loss.backward() 和 optimizer.step() 训练模型。")
     assert "/10" in page.inner_text("#iv-feedback")
     screenshot(page, "browser_interview.png", "interview.png", full_page=True)
 
@@ -183,12 +188,7 @@ def logged_in(browser, url: str, user: str, password: str):
 def test_each_login_user_sees_only_their_own_progress(browser, auth_app_url):
     context, page = logged_in(browser, auth_app_url, USER, PASSWORD)
     try:
-        page.get_by_role("tab", name="🎯 模拟面试 / Mock interview").click()
-        page.click("#iv-start")
-        page.wait_for_selector("#iv-question h3")
-        page.fill("#iv-answer textarea", "把多个小批量的梯度累加，每 N 步更新一次参数。")
-        page.click("#iv-submit")
-        page.wait_for_selector("#iv-feedback details")
+        answer_one_interview_question(page, "把多个小批量的梯度累加，每 N 步更新一次参数。")
         assert "review rating" in page.inner_text("#iv-feedback")
         page.click("#iv-rate-good")
         page.wait_for_selector("#iv-feedback >> text=/rated/")
