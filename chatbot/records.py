@@ -68,9 +68,11 @@ class Answer:
 
     def sentence_support(self) -> dict[str, float]:
         """How many of the model's sentences a passage holds ("cited"), the model's check confirmed ("checked"),
-        are shown marked as unconfirmed ("marked"), or were too short to check ("unchecked"); how many the check
-        dropped as contradicted, how many statements it put to the model and the seconds that took."""
-        counts: dict[str, float] = {"cited": 0, "checked": 0, "marked": 0, "uncited": 0, "unchecked": 0}
+        are shown marked as unconfirmed ("marked"), or were too short to check ("unchecked"); how many of the
+        entry's own sentences the answer opens with ("quoted", not the model's); how many the check dropped as
+        contradicted, how many statements it put to the model and the seconds that took."""
+        counts: dict[str, float] = {"cited": 0, "checked": 0, "marked": 0, "uncited": 0, "unchecked": 0,
+                                    "quoted": 0}
         if self.draft is None:
             return counts
         for s in self.draft.sentences():

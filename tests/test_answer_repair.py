@@ -33,10 +33,13 @@ STRUCTURED_EN = ("1. What: Gradient accumulation sums the gradients of several m
 
 
 def body(answer) -> str:
-    """The answer after the line the product may put first (the scripted model gives no yes/no log-odds, so
-    its sentences stay unconfirmed, and a mostly unconfirmed answer opens by saying so)."""
-    lead = NOTES[answer.language]["partial"]
-    return answer.text[len(lead):].lstrip() if answer.text.startswith(lead) else answer.text
+    """What the model wrote, as the answer shows it: after the line the product may put first (the scripted
+    model gives no yes/no log-odds, so its sentences stay unconfirmed, and a mostly unconfirmed answer opens by
+    saying so) and after the entry's own statement a Chinese answer opens with (its own paragraph)."""
+    partial = NOTES[answer.language]["partial"]
+    text = answer.text[len(partial):].lstrip() if answer.text.startswith(partial) else answer.text
+    quoted = answer.draft is not None and any(s.support == "quoted" for s in answer.draft.sentences())
+    return text.split("\n\n", 1)[1] if quoted else text
 
 
 def answer_with(engine, replies, question, **kwargs):

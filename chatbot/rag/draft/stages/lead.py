@@ -47,5 +47,5 @@ class LeadWithEntry(Stage):
 
     def apply(self, draft: Draft, ctx: AnswerContext) -> None:
         if ctx.lead is not None:
-            opening = [Sentence(s, citation=ctx.lead.qid, support="cited") for s in ctx.lead.sentences]
+            opening = [Sentence(s, citation=ctx.lead.qid, support="quoted") for s in ctx.lead.sentences]
             draft.segments[:0] = [*opening, Gap("\n\n")]
