@@ -112,3 +112,13 @@ def test_the_check_cost_is_reported_as_run_and_for_the_wider_policies():
     assert cost["check_if_every_sentence_seconds_p50"] == 8.25
     assert cost["sentences_contradicted_dropped"] == 1
     assert check_cost([row(3, 0, 0, 0, 0, 0.0)]) == {}  # nothing was checked: no cost to report
+
+
+def test_an_answer_is_cut_off_only_when_the_models_last_sentence_is():
+    from chatbot.eval.facts import ends_unfinished
+
+    assert ends_unfinished("Gradient accumulation sums the gradients of several batches. It is useful when the")
+    assert not ends_unfinished("Gradient accumulation sums the gradients of several batches. [Q73]")
+    # the product's mark after an unconfirmed sentence does not make a finished sentence look cut off
+    assert not ends_unfinished("It is used for detection, segmentation, etc. ⁽?⁾\n")
+    assert not ends_unfinished("通过这种方式，生成器和判别器可以相互学习。 ⁽?⁾")

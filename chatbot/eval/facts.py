@@ -195,10 +195,13 @@ def model_prose(answer: str) -> str:
 def ends_unfinished(answer: str) -> bool:
     """The model's prose stops in the middle of a sentence (read from the text, so any version's answers can be
     compared)."""
+    from chatbot.rag.draft.render import UNCONFIRMED
     from chatbot.rag.draft.segments import Sentence, parse
     from chatbot.rag.draft.stages.unfinished import FINISHED
 
-    last = next((s for s in reversed(parse(model_prose(answer)).segments) if not s.text.isspace()), None)
+    # the mark after an unconfirmed sentence is the product's, not the model's: "…etc. ⁽?⁾" ended its sentence
+    prose = model_prose(answer).replace(UNCONFIRMED, "")
+    last = next((s for s in reversed(parse(prose).segments) if not s.text.isspace()), None)
     return isinstance(last, Sentence) and not FINISHED.search(last.text)
 
 

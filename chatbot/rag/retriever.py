@@ -1,5 +1,6 @@
 """Hybrid retrieval: dense (FAISS) + keyword (BM25), and for a question naming an API the entries that use
-it, fused by reciprocal rank, de-duplicated to questions."""
+it, fused by reciprocal rank, de-duplicated to questions. A long or pasted question is searched twice, whole and
+reduced to what it asks (chatbot/rag/query_focus.py), and the lists of both searches are fused."""
 from __future__ import annotations
 
 import contextlib
@@ -13,6 +14,7 @@ import numpy as np
 from chatbot.rag.errors import EmptyQueryError
 from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.rag.named_apis import DISTINCTIVE_MAX_ENTRIES, entry_names, named_apis, uses_any
+from chatbot.rag.query_focus import focus_text
 from chatbot.records import Hit
 from indexer.ids import parse_question_id
 from indexer.index.build import KnowledgeIndex
@@ -31,10 +33,11 @@ def topic_key(title: str) -> str:
 
 
 class Retriever:
-    def __init__(self, index: KnowledgeIndex, *, candidates: int = 50, rrf_k: int = 60):
+    def __init__(self, index: KnowledgeIndex, *, candidates: int = 50, rrf_k: int = 60, focus: bool = True):
         self.index = index
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.focus = focus  # also search with what a long or pasted question asks (query_focus)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = Lock()
         self._search_lock = Lock()
@@ -125,13 +128,23 @@ class Retriever:
         if not query:
             raise EmptyQueryError("the query is empty: type a question, keywords or an id such as Q73")
         qvec = self.encode_query(query)
+        extract = focus_text(query) if self.focus else ""
+        fvec = self.encode_query(extract) if extract else None
         with self._search_lock:
-            return self._search(query, qvec, top_k)
+            return self._search(query, qvec, top_k, extract, fvec)
 
-    def _search(self, query: str, qvec: np.ndarray, top_k: int) -> list[Hit]:
+    def _lists(self, query: str, qvec: np.ndarray) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         dense, keyword = self._dense(qvec), self._keyword(query)
+        return dense, keyword, self._named_api(query, keyword)
+
+    def _search(self, query: str, qvec: np.ndarray, top_k: int, extract: str = "",
+                fvec: np.ndarray | None = None) -> list[Hit]:
+        dense, keyword, named = self._lists(query, qvec)
+        rankings = [dense, keyword, named]
+        if extract and fvec is not None:
+            rankings += self._lists(extract, fvec)
         fused: dict[str, float] = defaultdict(float)
-        for ranking in (dense, keyword, self._named_api(query, keyword)):
+        for ranking in rankings:
             for rank, qid in enumerate(sorted(ranking, key=lambda q: ranking[q], reverse=True)):
                 fused[qid] += 1.0 / (self.rrf_k + rank + 1)
         self._collapse_shared_answers(fused)
