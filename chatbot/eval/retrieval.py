@@ -1,4 +1,8 @@
-"""Retrieval quality on the labelled query set: hit@1, hit@5 and MRR@10, overall and per language."""
+"""Retrieval quality on the labelled query set: hit@1, hit@5 and MRR@10, overall, per language and per kind.
+
+Two sets: eval/retrieval_queries.jsonl, the labelled set retrieval is tuned on, and
+eval/retrieval_heldout_en.jsonl, English chat-box questions written from the knowledge base before the chat-box
+rules were, never tuned on (`eval-retrieval --file eval/retrieval_heldout_en.jsonl` reports them alone)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +12,7 @@ from pathlib import Path
 from indexer.config import REPO_ROOT
 
 RETRIEVAL_SET = REPO_ROOT / "eval" / "retrieval_queries.jsonl"
+HELDOUT_SET = REPO_ROOT / "eval" / "retrieval_heldout_en.jsonl"
 
 
 @dataclass
