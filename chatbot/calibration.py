@@ -47,6 +47,14 @@ MOSTLY_CODE = Calibrated(
     figure="code-only entries (E3's net, Q100's save/load) show their code for '保存和加载模型'-style questions")
 # Degenerate answers, calibrated by reading the 0.5B model's failures: a title echo is ~10-25 characters; a
 # real short answer is at least ~25 CJK characters in Chinese, ~12 words in English.
+# Lead: a Chinese answer opens with the best entry's sentences nearest the question (chatbot/rag/lead.py), ranked
+# by e5 cosine plus this weight times the share of the question's distinctive words the sentence uses (e5 alone
+# put "nn.DataParallel: …" first for a DistributedDataParallel question).
+LEAD_WORDS_WEIGHT = Calibrated(
+    0.1, fitted_on="eval/facts_questions.jsonl (all 43 answered questions; the near-KB set only reported): the lead "
+                   "states one of the question's key facts (its regexes); `python -m chatbot.eval.lead_choice`",
+    figure="30/43 with cosine alone, 31/43 for every weight 0.05-0.2 (the middle kept; Chinese 12 -> 13 of 21); "
+           "near-KB set 30/47 -> 31/47 (Chinese 16/25 both; read: better for 5 Chinese questions, worse for one)")
 MIN_ZH_CHARS = Calibrated(25, fitted_on="0.5B answers to eval/facts_questions.jsonl, read by hand",
                           figure="every title echo shorter; every real short answer at least this long")
 MIN_EN_WORDS = Calibrated(12, fitted_on="0.5B answers to eval/facts_questions.jsonl, read by hand",

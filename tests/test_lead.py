@@ -56,6 +56,21 @@ def test_two_statements_keep_the_entrys_order():
     assert lead is not None and lead.sentences == (LOGITS, LOG_PROBS)
 
 
+def test_a_piece_of_a_sentence_split_inside_brackets_is_never_a_lead():
+    piece = "多 worker 时需要自行分片，否则数据会重复）。"
+    checker = ProseChecker({"E11": [piece, LOGITS]})
+    lead = choose_lead(piece, E11, checker)  # type: ignore[arg-type]
+    assert lead is not None and piece not in lead.sentences and LOGITS in lead.sentences
+
+
+def test_the_questions_own_words_lift_the_sentence_that_uses_them():
+    fillers = ["训练时每个批次都要先清零梯度再反向传播。", "学习率调度器按轮次调整学习率的大小。",
+               "数据增强在每个轮次重新随机变换样本。"]
+    checker = ProseChecker({"E11": [*fillers, LOG_PROBS]})
+    lead = choose_lead("NLLLoss 需要先做 LogSoftmax 吗", E11, checker, words_weight=10.0)  # type: ignore[arg-type]
+    assert lead is not None and LOG_PROBS in lead.sentences
+
+
 def test_the_lead_stays_short_enough_to_leave_room_for_the_explanation():
     long = "模型输出" + "很长的说明，" * 40 + "到此为止。"
     checker = ProseChecker({"E11": [long, LOG_PROBS]})

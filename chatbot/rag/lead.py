@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chatbot.calibration import LEAD_WORDS_WEIGHT
 from chatbot.rag.citations import CitationChecker
+from indexer.index.keyword import distinctive_words, tokenize
 from indexer.records import Question
 
 # Not calibration: a size. Two sentences of the KB's prose are ~60-120 Chinese characters; more would crowd out
@@ -32,14 +34,30 @@ class Lead:
 
 
 def _statement(sentence: str) -> bool:
-    """A sentence that states something: not a question (the title), not a line announcing a list or code."""
+    """A sentence that states something: not a question (the title), not a line announcing a list or code, not
+    a piece of a sentence that a full stop inside brackets split ("…自行分片，否则数据会重复）。" was one)."""
     s = sentence.strip()
-    return len(s) >= MIN_CHARS and not s.endswith(("：", ":", "？", "?")) and not s.startswith(("#", "|", "```"))
+    return (len(s) >= MIN_CHARS and not s.endswith(("：", ":", "？", "?")) and not s.startswith(("#", "|", "```"))
+            and _balanced(s))
 
 
-def choose_lead(question: str, entry: Question, checker: CitationChecker) -> Lead | None:
-    """The entry's one or two statements nearest to `question`, in the entry's order; None when the entry has
-    no written answer or no sentence that states something."""
+def _balanced(s: str) -> bool:
+    depth = 0
+    for ch in s:
+        depth += (ch in _OPEN) - (ch in _CLOSE)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+_OPEN, _CLOSE = "（(「“", "）)」”"
+
+
+def choose_lead(question: str, entry: Question, checker: CitationChecker,
+                words_weight: float = LEAD_WORDS_WEIGHT.value) -> Lead | None:
+    """The entry's one or two statements nearest to `question` (e5 cosine, plus `words_weight` times the share
+    of the question's own words the sentence uses), in the entry's order; None when the entry has no written
+    answer or no sentence that states something."""
     if not entry.has_answer:
         return None
     prose, vectors = checker.prose_of(entry.id)
@@ -47,7 +65,13 @@ def choose_lead(question: str, entry: Question, checker: CitationChecker) -> Lea
     if not candidates or not len(vectors):
         return None
     query = checker.index.embedder.encode_queries([question])[0]
-    ranked = sorted(candidates, key=lambda i: -float(np.dot(vectors[i], query)))
+    words = distinctive_words(question)
+
+    def score(i: int) -> float:
+        shared = len(words & set(tokenize(prose[i]))) / max(1, len(words))
+        return float(np.dot(vectors[i], query)) + words_weight * shared
+
+    ranked = sorted(candidates, key=lambda i: -score(i))
     chosen: list[int] = []
     size = 0
     for i in ranked[:MAX_SENTENCES]:
