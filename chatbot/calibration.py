@@ -16,6 +16,21 @@ class Calibrated:
     figure: str  # what the value gave there (and what the neighbours gave, where that explains the choice)
 
 
+# --- rag: retrieval (chatbot/rag/retriever.py, chatbot/rag/query_focus.py) ------------------------------------
+_RETRIEVAL_SET = ("eval/retrieval_queries.jsonl (339 queries, all), checked on eval/retrieval_heldout_en.jsonl (53, "
+                  "never tuned on); `python -m chatbot eval-retrieval` and `--file eval/retrieval_heldout_en.jsonl`")
+# A pasted error or code is searched twice, whole and reduced to its error, API names and question (query_focus);
+# the reduced search's lists count this much beside the whole one's in the fusion.
+FOCUS_WEIGHT = Calibrated(0.5, fitted_on=_RETRIEVAL_SET, figure=(
+    "pasted_error hit@5 0.733 -> 0.800 (1.0: the same, but one held-out paste lost its hit@1); every other subset "
+    "unchanged. Also reducing long paragraphs to their question sentence lowered long_context hit@1 0.875 -> 0.750 "
+    "(1.0) / 0.750 (0.5): paragraphs are searched whole only"))
+# A one-line question shorter than this (a CJK character counted twice) is already what it asks: no extract.
+FOCUS_LONG_CHARS = Calibrated(160, fitted_on=_RETRIEVAL_SET, figure=(
+    "the one-sentence questions and descriptions are at most 146 such characters long, the long questions with "
+    "context at least 188"))
+
+
 # --- rag: answers (citations, degenerate answers, code, refusal) ---------------------------------------------
 # Refusal: the question is covered when its best KB cosine beats its cosine to the off-topic anchors
 # (chatbot/data/off_topic_anchors.txt) by more than this.

@@ -6,11 +6,12 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from threading import Lock
 
 import numpy as np
 
+from chatbot.calibration import FOCUS_WEIGHT
 from chatbot.rag.errors import EmptyQueryError
 from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.rag.named_apis import DISTINCTIVE_MAX_ENTRIES, entry_names, named_apis, uses_any
@@ -33,11 +34,20 @@ def topic_key(title: str) -> str:
 
 
 class Retriever:
-    def __init__(self, index: KnowledgeIndex, *, candidates: int = 50, rrf_k: int = 60, focus: bool = True):
+    def __init__(self, index: KnowledgeIndex, *, candidates: int = 50, rrf_k: int = 60, focus: bool = True,
+                 focus_weight: float = FOCUS_WEIGHT.value, focus_prose: bool = False,
+                 opinions: Sequence[Callable[[str], dict[str, float]]] = ()):
         self.index = index
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self.focus = focus  # also search with what a long or pasted question asks (query_focus)
+        # A pasted error or code is also searched reduced to what it asks (query_focus), its lists weighted by
+        # `focus_weight`; a paragraph of prose only with `focus_prose` (it lowered long_context hit@1: FOCUS_WEIGHT).
+        self.focus = focus
+        self.focus_weight = focus_weight
+        self.focus_prose = focus_prose
+        # More ranked lists (question id -> score) of a query text, fused with the rest: how a second embedding
+        # model was measured (docs/retrieval.md: the multilingual USE lowered the labelled set; none by default).
+        self.opinions = tuple(opinions)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = Lock()
         self._search_lock = Lock()
@@ -128,7 +138,7 @@ class Retriever:
         if not query:
             raise EmptyQueryError("the query is empty: type a question, keywords or an id such as Q73")
         qvec = self.encode_query(query)
-        extract = focus_text(query) if self.focus else ""
+        extract = focus_text(query, prose=self.focus_prose) if self.focus else ""
         fvec = self.encode_query(extract) if extract else None
         with self._search_lock:
             return self._search(query, qvec, top_k, extract, fvec)
@@ -140,13 +150,17 @@ class Retriever:
     def _search(self, query: str, qvec: np.ndarray, top_k: int, extract: str = "",
                 fvec: np.ndarray | None = None) -> list[Hit]:
         dense, keyword, named = self._lists(query, qvec)
-        rankings = [dense, keyword, named]
+        rankings = [(1.0, dense), (1.0, keyword), (1.0, named)]
         if extract and fvec is not None:
-            rankings += self._lists(extract, fvec)
+            rankings += [(self.focus_weight, r) for r in self._lists(extract, fvec)]
+        for opinion in self.opinions:
+            rankings.append((1.0, opinion(query)))
+            if extract:
+                rankings.append((self.focus_weight, opinion(extract)))
         fused: dict[str, float] = defaultdict(float)
-        for ranking in rankings:
+        for weight, ranking in rankings:
             for rank, qid in enumerate(sorted(ranking, key=lambda q: ranking[q], reverse=True)):
-                fused[qid] += 1.0 / (self.rrf_k + rank + 1)
+                fused[qid] += weight / (self.rrf_k + rank + 1)
         self._collapse_shared_answers(fused)
         self._prefer_answered_twins(fused)
         exact = parse_question_id(query, self.questions)
