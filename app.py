@@ -98,20 +98,21 @@ def load_engine(config: WebConfig):
     if model is not None:
         say(f"      model {model.name} ({model.backend}) on {model.device}")
         if model.supports_prompt_states:
-            start_warmer(model, list(index.questions.values()), grading=config.llm_grading)
-            say("      saved prompt states are built in the background while the model is idle")
+            start_warmer(engine, model, list(index.questions.values()), grading=config.llm_grading)
+            say("      saved prompt states are built in the background while the model is idle "
+                "(or ahead of time: python -m chatbot warm)")
     elif config.llm_enabled:
         say(f"      no language model, answering extractively: {engine.llm_error}")
     return engine
 
 
-def start_warmer(model: ChatModel, questions: list[Question], *, grading: bool) -> None:
+def start_warmer(engine, model: ChatModel, questions: list[Question], *, grading: bool) -> None:
     """Saved prompt states for the answers' prompts, then (when the LLM grades interview answers) the judge's."""
-    from chatbot.interview.warm_prompts import grading_prefixes
-    from chatbot.rag.warmup import PrefixWarmer, chat_prefixes
+    from chatbot.interview.warm_prompts import warm_sources
+    from chatbot.rag.answerer import Answerer
+    from chatbot.rag.warmup import PrefixWarmer
 
-    sources = [chat_prefixes(questions)] + ([grading_prefixes(questions)] if grading else [])
-    PrefixWarmer(model, sources).start()
+    PrefixWarmer(model, warm_sources(Answerer(engine), questions, grading=grading)).start()
 
 
 def build_demo(handlers):

@@ -536,6 +536,48 @@ def cmd_model_path(args, engine) -> int:
     return 0
 
 
+def cmd_warm(args, engine) -> int:
+    """Builds every saved prompt state the app's background warmer would build, then exits; a second run skips
+    what is saved already (for an image build: the first questions are then as quick as later ones)."""
+    from chatbot.interview.warm_prompts import warm_sources
+    from chatbot.rag.answerer import Answerer
+    from chatbot.rag.warmup import warm_all
+    from indexer.runtime import progress_bar
+
+    model = engine.chat_model()
+    if model is None:
+        print(f"error: no language model to warm: {engine.llm_error or 'the LLM is disabled'}", file=sys.stderr)
+        return 2
+    if not model.supports_prompt_states:
+        print(f"error: the {model.backend} backend keeps no saved prompt states; nothing to warm", file=sys.stderr)
+        return 2
+    questions = list(engine.index.questions.values())
+    print("collecting the prompts to warm (the two-passage ones by asking every title) …", file=sys.stderr)
+    prompts = [m for source in warm_sources(Answerer(engine), questions, grading=engine.config.llm_grading)
+               for m in source]
+    bar = progress_bar(len(prompts), "prompt states", enabled=not args.json)
+    done = [0]
+
+    def advance(report) -> None:
+        total = report.built + report.present + report.failed
+        bar.update(total - done[0])
+        done[0] = total
+
+    report = warm_all(model, prompts, advance)
+    bar.close()
+    result = {"prompts": len(prompts), "built": report.built, "already_saved": report.present,
+              "failed": report.failed, "budget_reached": report.budget_reached,
+              "seconds": round(report.seconds, 1), "fill": round(model.prompt_state_fill(), 3)}
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{report.built} prompt states built, {report.present} already saved, {report.failed} failed "
+              f"({report.seconds:.0f} s); the store is {result['fill']:.0%} full")
+        if report.budget_reached:
+            print("the state budget is nearly full: raise --state-cache-mb to warm the rest", file=sys.stderr)
+    return 0 if not report.failed else 1
+
+
 def _setting_flags(parser: argparse.ArgumentParser, *names: str) -> None:
     # every command's settings are the interview's (the most derived it needs: no login or port here)
     add_config_flags(parser, *names, config=InterviewConfig)
@@ -640,6 +682,12 @@ def build_parser() -> argparse.ArgumentParser:
     _setting_flags(facts, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device",
                      "max_new_tokens")
     facts.set_defaults(func=cmd_eval_facts)
+
+    wm = sub.add_parser("warm", help="build every saved prompt state the app would build in the background, then exit")
+    wm.add_argument("--json", action="store_true")
+    _setting_flags(wm, "kb_dir", "cache_dir", "embed_model", "llm_model", "llm_backend", "device", "llm_grading",
+                   "state_cache_mb")
+    wm.set_defaults(func=cmd_warm)
 
     mp = sub.add_parser("model-path", help="print the path of a packaged model's checked GGUF (assembled if needed)")
     mp.add_argument("name", help="qwen-0.5b or qwen-1.5b")

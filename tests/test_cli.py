@@ -126,3 +126,8 @@ def test_terminal_interview_reads_answers_and_prints_a_summary(tmp_path):
                             str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     report = json.loads(shown.stdout)
     assert report["answers"] == 1 and len(report["cards"]) == 3  # one graded, two skipped: three cards to review
+
+
+def test_warming_without_a_language_model_is_a_clear_error():
+    out = run("warm", "--backend", "none")
+    assert out.returncode == 2 and "no language model to warm" in out.stderr and "Traceback" not in out.stderr

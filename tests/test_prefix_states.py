@@ -7,7 +7,8 @@ import pytest
 
 from chatbot.llm.llamacpp_backend import LlamaCppChatModel
 from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
-from chatbot.rag.warmup import PrefixWarmer, prefix_prompt
+from chatbot.rag.warmup import PrefixWarmer, pair_prefixes, prefix_prompt, warm_all
+from indexer.records import Question
 from tests.fakes import ScriptedModel
 
 
@@ -58,6 +59,9 @@ class StatefulModel(ScriptedModel):
     def prompt_state_fill(self) -> float:
         return len(self.warmed) / self.room
 
+    def has_prompt_state(self, messages) -> bool:
+        return messages[0]["content"] in self.warmed
+
 
 def prompts(*systems: str):
     return (prefix_prompt({"role": "system", "content": s}) for s in systems)
@@ -68,6 +72,29 @@ def test_the_warmer_warms_its_sources_in_order_until_the_budget_is_nearly_full()
     warmer = PrefixWarmer(model, [prompts("a", "b"), prompts("c", "d", "e")])
     warmer.run()  # in this thread: it returns when done
     assert model.warmed == ["a", "b", "c", "d"] and warmer.built == 4  # 4 of 5 is BUDGET_SHARE (0.8)
+
+
+def test_warming_ahead_builds_what_is_missing_skips_what_is_saved_and_stops_near_the_budget():
+    model = StatefulModel(room=10)
+    first = warm_all(model, list(prompts("a", "b")))
+    assert (first.built, first.present, first.budget_reached) == (2, 0, False)
+    seen = []
+    again = warm_all(model, list(prompts("a", "b", "c")), progress=lambda r: seen.append(r.built + r.present))
+    assert (again.built, again.present) == (1, 2) and model.warmed == ["a", "b", "c"] and seen == [1, 2, 3]
+    full = warm_all(model, list(prompts(*"defghij")))
+    assert full.budget_reached and model.warmed[-1] == "h" and full.built == 5  # 8 of 10 is BUDGET_SHARE
+
+
+def _entry(qid: str, title: str) -> Question:
+    return Question(qid, "main", int(qid[1:]), title, f"{title}的答案。")
+
+
+def test_two_passage_prompts_come_from_asking_each_title_once_per_pair():
+    a, b, c = _entry("Q1", "甲"), _entry("Q2", "乙"), _entry("Q3", "丙")
+    retrieved = {"甲": [a, b], "乙": [b, a], "丙": [c]}  # asking a title returns the prompt's passages
+    got = [m[0]["content"] for m in pair_prefixes([a, b, c], lambda title: retrieved[title])]
+    assert len(got) == 2 and "[Q1]" in got[0] and "[Q2]" in got[0]  # (Q1, Q2) and (Q2, Q1): two prompts
+    assert got[0].index("[Q1]") < got[0].index("[Q2]") and got[1].index("[Q2]") < got[1].index("[Q1]")
 
 
 def test_the_warmer_leaves_a_model_without_prompt_states_alone():
@@ -112,6 +139,15 @@ def test_warm_builds_the_state_without_answering(model_with_fresh_store):
     assert 0 < model.prompt_state_fill() < 1
     tokens, n, _ = model.render(MESSAGES)
     assert n > 0 and state_key(model._model_id, tokens[:n]) in model.states
+
+
+@pytest.mark.slow
+def test_warming_ahead_with_the_real_model_skips_states_saved_by_an_earlier_run(model_with_fresh_store):
+    model = model_with_fresh_store
+    prompt = [MESSAGES[0], {"role": "user", "content": "?"}]
+    assert not model.has_prompt_state(prompt)
+    assert warm_all(model, [prompt]).built == 1 and model.has_prompt_state(MESSAGES)  # any question after it
+    assert (warm_all(model, [prompt]).built, warm_all(model, [prompt]).present) == (0, 1)
 
 
 def _ask(question: str) -> list[dict[str, str]]:

@@ -1,13 +1,15 @@
 """The interview's prompts worth a saved prompt state: the judge's system message for every reference (fixed per
-question), handed to the warmer (chatbot/rag/warmup.py) by app.py when answers are graded by the LLM."""
+question), handed to the warmer (chatbot/rag/warmup.py) when answers are graded by the LLM; and `warm_sources`,
+the one list of what to warm, in order, that the app's background warmer and `python -m chatbot warm` share."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from chatbot.interview.judge import judge_messages
 from chatbot.interview.keypoints import key_points
 from chatbot.llm.base import Message
-from chatbot.rag.warmup import prefix_prompt
+from chatbot.rag.answerer import Answerer
+from chatbot.rag.warmup import chat_prefixes, pair_prefixes, prefix_prompt
 from indexer.records import Question
 
 
@@ -16,3 +18,15 @@ def grading_prefixes(questions: list[Question]) -> Iterator[list[Message]]:
         points = key_points(q.plain_answer) if q.has_answer else []
         if points:
             yield prefix_prompt(judge_messages(q, points, "?", "?")[0])
+
+
+def warm_sources(answerer: Answerer, questions: list[Question], *,
+                 grading: bool) -> list[Iterable[list[Message]]]:
+    """What to warm, most needed first: every answered entry's one-passage prompt, the two-passage prompts its
+    title retrieves, then (when the LLM grades) the judge's prompts. Each is read lazily."""
+    def passages_for(question: str) -> list[Question]:
+        prepared = answerer.prepare(question)
+        return [] if prepared.refused else answerer.prompt_passages(prepared)
+
+    sources: list[Iterable[list[Message]]] = [chat_prefixes(questions), pair_prefixes(questions, passages_for)]
+    return sources + ([grading_prefixes(questions)] if grading else [])

@@ -56,6 +56,10 @@ class ChatModel(Protocol):
         """The share of the saved prompt states' disk budget in use. Only where `supports_prompt_states`."""
         ...
 
+    def has_prompt_state(self, messages: list[Message]) -> bool:
+        """Whether the state `warm(messages)` would build is saved already. Only where `supports_prompt_states`."""
+        ...
+
     def idle_seconds(self) -> float:
         """Seconds since the last request ended; 0 while one is waiting or running."""
         ...
@@ -148,6 +152,9 @@ class BaseChatModel(abc.ABC):
         raise NotImplementedError(f"{self.backend} models keep no saved prompt states")
 
     def prompt_state_fill(self) -> float:
+        raise NotImplementedError(f"{self.backend} models keep no saved prompt states")
+
+    def has_prompt_state(self, messages: list[Message]) -> bool:
         raise NotImplementedError(f"{self.backend} models keep no saved prompt states")
 
     def close(self) -> None:  # noqa: B027 (not abstract: only backends holding native resources free any)

@@ -218,6 +218,12 @@ class LlamaCppChatModel(BaseChatModel):
         finally:
             self._lock.release()
 
+    def has_prompt_state(self, messages: list[Message]) -> bool:
+        if self.states is None:
+            return False
+        tokens, n, _ = self.render(messages)
+        return n > 0 and state_key(self._model_id, tokens[:n]) in self.states
+
     # ------------------------------------------------------------------ yes/no judgements
     def yes_logodds(self, conversations: list[list[Message]]) -> list[float]:
         """For each conversation, log P(reply starts with yes) − log P(… no), read from the logits of the first

@@ -28,6 +28,7 @@ from chatbot.rag.prompts import build_messages
 from chatbot.rag.relevance import RelevanceGate
 from chatbot.rag.statements import StatementJudge
 from chatbot.records import Answer, Delta, Event, Final, Mode, Prepared
+from indexer.records import Question
 from indexer.text import bound_user_text
 
 log = logging.getLogger(__name__)
@@ -118,15 +119,20 @@ class Answerer:
         answer.repaired = problems
         yield Final(answer)
 
+    @staticmethod
+    def prompt_passages(prepared: Prepared) -> list[Question]:
+        """The entries the model's prompt carries, in order: the best entry when it has only a title, then up
+        to LLM_PASSAGES answered ones (the prompt-state warmer builds the same prompts ahead of time)."""
+        passages = [h.question for h in answered_passages(prepared.hits, LLM_PASSAGES)]
+        return ([prepared.hits[0].question] if prepared.title_only_id else []) + passages
+
     def _generate(self, prepared: Prepared, history: Sequence[Turn], model: ChatModel,
                   started: float) -> Iterator[Event]:
         """Streams the model's answer through the pipeline (`chatbot/rag/draft/pipeline.py`); a degenerate one is
         retried once with a corrected prompt, then given up on (`Unusable`), so the caller answers extractively."""
         lang = prepared.language
-        passages = [h.question for h in answered_passages(prepared.hits, LLM_PASSAGES)]
+        passages = self.prompt_passages(prepared)
         title_only = prepared.hits[0].question if prepared.title_only_id else None
-        if title_only is not None:
-            passages = [title_only] + passages
         code = select_code(prepared.question, [q for q in passages if q.has_answer], self.engine.index.keyword)
         judge = StatementJudge(model, self.checker) if model.supports_yes_no else None
         # a Chinese answer only: asked to open with the entry's words "in English", the 1.5B model wrote "[T8]

@@ -1,8 +1,10 @@
 """Builds saved prompt states in the background while the model is idle, so the first question on a topic is
 as quick as a repeated one. What to warm comes from the caller, in order: the answers' prompts
 (`chat_prefixes`: the [rules + passage] system message of every answered question, one passage being the common
-case, see rag/extractive.answered_passages), then whatever the layers above add (the interview's grading
-prompts: chatbot/interview/warm_prompts.py); app.py wires them together.
+case, see rag/extractive.answered_passages; `pair_prefixes`: the two-passage prompts retrieval produces for the
+entries' own titles), then whatever the layers above add (the interview's grading prompts:
+chatbot/interview/warm_prompts.py); app.py wires them together. `warm_all` builds the same list at once and
+exits (`python -m chatbot warm`, for an image build).
 
 It never delays a user: it waits until the model has been idle for IDLE_SECONDS, gives up on a state at once
 when a request arrives (the model checks between chunks), and stops when the state budget is nearly full,
@@ -13,7 +15,8 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from chatbot.llm.base import ChatModel, Message
 from chatbot.rag.prompts import system_message
@@ -35,6 +38,54 @@ def chat_prefixes(questions: list[Question]) -> Iterator[list[Message]]:
     for q in questions:
         if q.has_answer:
             yield prefix_prompt(system_message([q]))
+
+
+def pair_prefixes(questions: list[Question],
+                  passages_for: Callable[[str], list[Question]]) -> Iterator[list[Message]]:
+    """The prompts with two passages that asking each entry's own title produces (`passages_for`: the passages
+    the answerer's prompt would carry for a question), each once. A question whose answer draws on two
+    passages paid ~20 s for its first token the first time its pair was met (issue #24)."""
+    seen: set[tuple[str, ...]] = set()
+    for q in questions:
+        if not q.has_answer:
+            continue
+        passages = passages_for(q.title)
+        key = tuple(p.id for p in passages)
+        if len(passages) >= 2 and key not in seen:
+            seen.add(key)
+            yield prefix_prompt(system_message(passages))
+
+
+@dataclass
+class WarmReport:
+    built: int = 0
+    present: int = 0  # saved by an earlier run: skipped
+    failed: int = 0
+    budget_reached: bool = False
+    seconds: float = 0.0
+
+
+def warm_all(model: ChatModel, prompts: Sequence[list[Message]],
+             progress: Callable[[WarmReport], None] | None = None) -> WarmReport:
+    """Builds every prompt's saved state now, one after the other; skips those saved already and stops when
+    the store holds BUDGET_SHARE of its disk budget (as the background warmer does)."""
+    report = WarmReport()
+    t0 = time.monotonic()
+    for messages in prompts:
+        if model.prompt_state_fill() >= BUDGET_SHARE:
+            report.budget_reached = True
+            break
+        if model.has_prompt_state(messages):
+            report.present += 1
+        elif model.warm(messages):
+            report.built += 1
+        else:
+            report.failed += 1
+        report.seconds = time.monotonic() - t0
+        if progress is not None:
+            progress(report)
+    report.seconds = time.monotonic() - t0
+    return report
 
 
 class PrefixWarmer(threading.Thread):
