@@ -67,3 +67,11 @@ def test_quality_thresholds_on_the_labelled_set(retriever):
     for subset in ("all", "lang=zh", "lang=en"):
         assert metrics[subset]["hit@5"] >= 0.95, (subset, metrics[subset])
         assert metrics[subset]["hit@1"] >= 0.80, (subset, metrics[subset])
+
+
+def test_a_pasted_error_is_also_searched_by_what_it_asks(retriever):
+    # searched whole only, the entry on GPUs (same device for data and weights) came sixth: the traceback's shapes
+    # and type names pulled the loss and autograd entries up; the reduced search (query_focus) brings it into five
+    paste = ("RuntimeError: Input type (torch.FloatTensor) and weight type (torch.cuda.FloatTensor) should be the "
+             "same or input should be a MKLDNN tensor and weight is a dense tensor")
+    assert "Q12" in ids(retriever.search(paste, 5))
