@@ -1,5 +1,5 @@
 """The rules that reduce a long or pasted question to what it asks (chatbot/rag/query_focus.py)."""
-from chatbot.rag.query_focus import extract, focus_text
+from chatbot.rag.query_focus import error_messages, extract, focus_text
 
 
 def test_a_short_plain_question_has_no_extract():
@@ -56,3 +56,19 @@ def test_a_chinese_paragraph_counts_as_long():
     query = ("我们医院有两万张胸片，但只有八百张有医生的标注，请专家再标注太贵了，短期内也不可能。现在只用这八百张训练的分类模型效果一般。"
              "剩下那些没标注的片子能不能也拿来提升模型？在 PyTorch 里具体应该怎么做？")
     assert focus_text(query) == "剩下那些没标注的片子能不能也拿来提升模型？\n在 PyTorch 里具体应该怎么做？"
+
+
+def test_error_messages_are_those_of_a_paste_only():
+    assert error_messages("How do I save a model?") == []
+    messages = error_messages("Traceback (most recent call last):\n  File \"t.py\", line 3, in <module>\n"
+                              "RuntimeError: mat1 and mat2 shapes cannot be multiplied (4x20 and 10x5)")
+    assert messages == ["RuntimeError mat1 and mat2 shapes cannot be multiplied"]
+
+
+def test_message_runs_leave_out_numbers_so_a_paste_meets_the_alias():
+    from chatbot.rag.retriever import message_runs
+
+    alias = message_runs("RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output")
+    paste = message_runs("RuntimeError Function DivBackward0 returned nan values in its output")
+    assert ("returned", "nan", "values", "in") in alias & paste
+    assert not any(w[0].isdigit() for run in alias for w in run)

@@ -137,6 +137,12 @@ def extract(query: str) -> Focus:
     return focus
 
 
+def error_messages(query: str) -> list[str]:
+    """The error classes and messages of a pasted error (extract's `errors`: shapes, sizes and quotes left out), or
+    [] when `query` holds none."""
+    return extract(query.strip()).errors if _ERROR.search(query) else []
+
+
 def focus_text(query: str, *, prose: bool = True) -> str:
     """The extract to search with beside `query`, or "" when `query` is already short and plain (one line, under
     LONG_CHARS, no error) or the extract would be the query itself. With `prose` False, a paragraph without an

@@ -11,11 +11,11 @@ from threading import Lock
 
 import numpy as np
 
-from chatbot.calibration import FOCUS_WEIGHT
+from chatbot.calibration import FOCUS_WEIGHT, MESSAGE_MIN_GRAMS, MESSAGE_WEIGHT
 from chatbot.rag.errors import EmptyQueryError
 from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.rag.named_apis import DISTINCTIVE_MAX_ENTRIES, entry_names, named_apis, uses_any
-from chatbot.rag.query_focus import focus_text
+from chatbot.rag.query_focus import error_messages, focus_text
 from chatbot.records import Hit
 from indexer.ids import parse_question_id
 from indexer.index.build import KnowledgeIndex
@@ -33,9 +33,21 @@ def topic_key(title: str) -> str:
     return _TITLE_SCAFFOLD.sub("", title).lower()
 
 
+# An error message is compared with the aliases by runs of this many words; numbers (shapes, sizes, versions) are
+# left out, since they differ from one paste to the next.
+MESSAGE_RUN = 4
+
+
+def message_runs(text: str) -> set[tuple[str, ...]]:
+    """The runs of MESSAGE_RUN consecutive words of `text`, lower-cased, words that start with a digit left out."""
+    words = [w for w in re.findall(r"[a-z0-9_]+", text.lower()) if not w[0].isdigit()]
+    return {tuple(words[i:i + MESSAGE_RUN]) for i in range(len(words) - MESSAGE_RUN + 1)}
+
+
 class Retriever:
     def __init__(self, index: KnowledgeIndex, *, candidates: int = 50, rrf_k: int = 60, focus: bool = True,
                  focus_weight: float = FOCUS_WEIGHT.value, focus_prose: bool = False,
+                 message_weight: float = MESSAGE_WEIGHT.value,
                  opinions: Sequence[Callable[[str], dict[str, float]]] = ()):
         self.index = index
         self.candidates = candidates
@@ -45,6 +57,8 @@ class Retriever:
         self.focus = focus
         self.focus_weight = focus_weight
         self.focus_prose = focus_prose
+        # A pasted error also ranks the entries whose English aliases list its message (`message_weight`; 0: off).
+        self.message_weight = message_weight
         # More ranked lists (question id -> score) of a query text, fused with the rest: how a second embedding
         # model was measured (docs/retrieval.md: the multilingual USE lowered the labelled set; none by default).
         self.opinions = tuple(opinions)
@@ -64,6 +78,7 @@ class Retriever:
             if not q.document:  # twins are the shipped series' repeated questions; documents stand on their own
                 self.twins[topic_key(q.title)].append(q.id)
         self._entry_names = {q.id: entry_names(q) for q in index.questions.values()}
+        self._message_runs = {q.id: runs for q in index.questions.values() if (runs := message_runs(q.aliases))}
 
     @contextlib.contextmanager
     def updating(self) -> Iterator[None]:
@@ -128,6 +143,13 @@ class Retriever:
                 found.update((qid, keyword.get(qid, 0.0)) for qid in users)
         return found
 
+    def _messages(self, messages: list[str]) -> dict[str, float]:
+        """The entries whose English aliases share at least MESSAGE_MIN_GRAMS runs of words with the error messages,
+        scored by how many they share: the entries that list the message PyTorch raised."""
+        runs = set().union(*(message_runs(m) for m in messages)) if messages else set()
+        found = {qid: float(len(runs & entry)) for qid, entry in self._message_runs.items()} if runs else {}
+        return {qid: n for qid, n in found.items() if n >= MESSAGE_MIN_GRAMS.value}
+
     def _dense_score_of(self, qid: str, qvec: np.ndarray) -> float:
         rows = self.rows_of[qid]
         return float(np.max(self.index.embeddings[rows] @ qvec)) if rows else 0.0
@@ -140,19 +162,22 @@ class Retriever:
         qvec = self.encode_query(query)
         extract = focus_text(query, prose=self.focus_prose) if self.focus else ""
         fvec = self.encode_query(extract) if extract else None
+        messages = error_messages(query) if self.message_weight else []
         with self._search_lock:
-            return self._search(query, qvec, top_k, extract, fvec)
+            return self._search(query, qvec, top_k, extract, fvec, messages)
 
     def _lists(self, query: str, qvec: np.ndarray) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         dense, keyword = self._dense(qvec), self._keyword(query)
         return dense, keyword, self._named_api(query, keyword)
 
     def _search(self, query: str, qvec: np.ndarray, top_k: int, extract: str = "",
-                fvec: np.ndarray | None = None) -> list[Hit]:
+                fvec: np.ndarray | None = None, messages: Sequence[str] = ()) -> list[Hit]:
         dense, keyword, named = self._lists(query, qvec)
         rankings = [(1.0, dense), (1.0, keyword), (1.0, named)]
         if extract and fvec is not None:
             rankings += [(self.focus_weight, r) for r in self._lists(extract, fvec)]
+        if messages:
+            rankings.append((self.message_weight, self._messages(list(messages))))
         for opinion in self.opinions:
             rankings.append((1.0, opinion(query)))
             if extract:
