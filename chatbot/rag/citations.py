@@ -137,13 +137,14 @@ class CitationChecker:
         return words
 
     def code_source(self, code: str, retrieved: list[str]) -> str | None:
-        """The retrieved entry whose code holds at least half of `code`'s lines (the model repeating it)."""
+        """The retrieved entry whose code holds at least half of `code`'s lines, and two of them at least (the
+        model repeating it): one shared line is not a copy ("loss.backward()" is in a dozen entries' code)."""
         self._sync()
         lines = {ln.strip() for ln in code.split("\n") if len(ln.strip()) > 6}
-        best, best_share = None, 0.0
+        best, best_shared = None, 0
         for qid in retrieved:
             theirs = {ln.strip() for b in self.index.questions[qid].code_blocks for ln in b.code.split("\n")}
-            share = len(lines & theirs) / len(lines) if lines else 0.0
-            if share > best_share:
-                best, best_share = qid, share
-        return best if best_share >= 0.5 else None
+            shared = len(lines & theirs)
+            if shared > best_shared:
+                best, best_shared = qid, shared
+        return best if best_shared >= max(2, len(lines) / 2) else None
