@@ -3,6 +3,7 @@ and one renderer writes it, for the stream and the final answer alike. No index 
 the fast tier."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -189,6 +190,19 @@ def test_a_sentence_the_passages_contradict_is_never_shown():
     judge = FakeJudge({"probabilities": -1.5, "logits": 2.0})
     text = checked("CrossEntropyLoss takes raw logits. CrossEntropyLoss expects probabilities after softmax.", judge)
     assert "probabilities" not in text and "raw logits." in text and "⁽?⁾" not in text
+
+
+def test_a_list_item_whose_only_sentence_the_check_dropped_leaves_no_empty_marker():
+    judge = FakeJudge({"probabilities": -1.5, "GroupNorm": 2.0, "accumulation": 2.0})
+    draft = parse("When the batch is small:\n\n1. Use nn.GroupNorm instead of BatchNorm.\n"
+                  "2. CrossEntropyLoss expects probabilities after softmax.\n3. Use gradient accumulation over 4 steps.")
+    for s in draft.sentences():
+        s.support = "uncited" if len(s.text) > 3 else "unchecked"  # as the citation stage leaves them ("2." is not)
+    ctx = replace(context(), judge=judge)
+    at = [s.name for s in pipeline.STAGES].index("check")
+    text = render(pipeline.run(draft, ctx, pipeline.STAGES[at:]))
+    assert "probabilities" not in text and "GroupNorm" in text and "accumulation" in text
+    assert not any(re.fullmatch(r"\d\.\s*(⁽\?⁾)?\s*", line) for line in text.splitlines()), text
 
 
 def test_a_sentence_the_check_cannot_settle_is_marked_where_it_stands():

@@ -33,6 +33,7 @@ STAGES: tuple[Stage, ...] = (
     DropCopiedLead(),  # the model's word-for-word copies of the entry's statement the answer opens with
     Cite(),  # each sentence cited with the passage that supports it, or left uncited
     CheckSentences(),  # an uncited sentence checked by the model: contradicted ones go, unconfirmed ones are marked
+    DropHollow(),  # again: a list item whose only sentence the check dropped is left empty (3 of 48 near-KB answers)
     MarkModelCode(),  # "written by the model" above code that is not the KB's
     AppendKBCode(),  # the KB's code, verbatim, under a citing line
     LeadWithEntry(),  # the best entry's own statement first (verbatim; an English answer: quoted when untranslated)
