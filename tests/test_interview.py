@@ -288,7 +288,7 @@ def test_grade_fields_and_rule_based_feedback(graded, by_id):
                 assert sorted(g.covered + g.missing) == sorted(g.key_points)
                 assert g.graded_by != "llm" and g.feedback
     partial = graded["Q73"]["partial"][0]
-    assert partial.key_points == key_points(by_id["Q73"].answer)
+    assert partial.key_points == key_points(by_id["Q73"].plain_answer)  # the addendum included, not its heading
     assert partial.missing and "可以补充的要点" in partial.feedback and partial.missing[0] in partial.feedback
     english = graded["Q73"]["partial"][1]
     assert "Key points to add" in english.feedback  # feedback in the user's language
