@@ -556,14 +556,7 @@ def cmd_warm(args, engine) -> int:
     prompts = [m for source in warm_sources(Answerer(engine), questions, grading=engine.config.llm_grading)
                for m in source]
     bar = progress_bar(len(prompts), "prompt states", enabled=not args.json)
-    done = [0]
-
-    def advance(report) -> None:
-        total = report.built + report.present + report.failed
-        bar.update(total - done[0])
-        done[0] = total
-
-    report = warm_all(model, prompts, advance)
+    report = warm_all(model, prompts, lambda _: bar.update(1))  # called once per prompt done
     bar.close()
     result = {"prompts": len(prompts), "built": report.built, "already_saved": report.present,
               "failed": report.failed, "budget_reached": report.budget_reached,
