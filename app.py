@@ -15,17 +15,13 @@ import logging
 import os
 import sys
 import time
-from typing import TYPE_CHECKING
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
 
 from chatbot.ui.config import WebConfig
 from indexer.config import add_config_flags, config_from_cli
 
-if TYPE_CHECKING:
-    from chatbot.llm.base import ChatModel
-    from indexer.records import Question
-
+STATUS_REFRESH_S = 20
 TITLE = "PyTorch 面试知识库助手 · PyTorch Interview KB Chat"
 
 EXAMPLES = [
@@ -97,22 +93,24 @@ def load_engine(config: WebConfig):
         model = None
     if model is not None:
         say(f"      model {model.name} ({model.backend}) on {model.device}")
-        if model.supports_prompt_states:
-            start_warmer(engine, model, list(index.questions.values()), grading=config.llm_grading)
-            say("      saved prompt states are built in the background while the model is idle "
-                "(or ahead of time: python -m chatbot warm)")
     elif config.llm_enabled:
         say(f"      no language model, answering extractively: {engine.llm_error}")
     return engine
 
 
-def start_warmer(engine, model: ChatModel, questions: list[Question], *, grading: bool) -> None:
-    """Saved prompt states for the answers' prompts, then (when the LLM grades interview answers) the judge's."""
+def start_warmer(handlers) -> None:
+    """Saved prompt states for the answers' prompts (the Chat tab's own answerer chooses their passages), then,
+    when the LLM grades interview answers, the judge's; a shown interview question's judge prompt goes first."""
     from chatbot.interview.warm_prompts import warm_sources
-    from chatbot.rag.answerer import Answerer
-    from chatbot.rag.warmup import PrefixWarmer
 
-    PrefixWarmer(model, warm_sources(Answerer(engine), questions, grading=grading)).start()
+    engine = handlers.engine
+    model = engine.chat_model() if handlers.use_llm else None
+    if model is None or not model.supports_prompt_states:
+        return
+    engine.start_warmer(warm_sources(handlers.chat.answerer, list(engine.index.questions.values()),
+                                     grading=engine.config.llm_grading))
+    say("      saved prompt states are built in the background while the model is idle "
+        "(or ahead of time: python -m chatbot warm)")
 
 
 def build_demo(handlers):
@@ -287,6 +285,9 @@ def build_demo(handlers):
                    queue=False)
         list_series.change(handlers.lookup.browse, [list_series], [listing], api_name="browse", queue=False)
         demo.load(handlers.status_markdown, None, [status], api_name="status", queue=False)
+        # the status line follows the prompt-state warmer ("… 37 of 412") until it is done
+        gr.Timer(STATUS_REFRESH_S).tick(handlers.status_markdown, None, [status], api_visibility="private",
+                                        queue=False, show_progress="hidden")
 
         def refreshed(report: str):
             """After a change: the report, the list, and every choice that names series or questions."""
@@ -353,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     from chatbot.ui import Handlers
 
     handlers = Handlers(engine, login=bool(users), share=args.share)
+    start_warmer(handlers)
     store = handlers.interview.practice.store  # opened now, so a problem with it is said at start
     if store.opened.notice:
         say(f"      note: {store.opened.notice}")

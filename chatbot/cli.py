@@ -329,6 +329,7 @@ def cmd_interview(args, engine) -> int:
     from chatbot.interview.report import format_summary_markdown, reference_markdown, summary
     from chatbot.interview.review import RATING_NAMES
     from chatbot.interview.session import hint
+    from chatbot.interview.warm_prompts import warm_judge_while_typing
     from chatbot.store.errors import StoreError
 
     profile = _profile(args)
@@ -347,6 +348,8 @@ def cmd_interview(args, engine) -> int:
     while (item := session.current()) is not None:
         q = item.question
         print(f"[{session.position + 1}/{len(session.items)}] {q.id} {q.title}")
+        if model is not None:
+            warm_judge_while_typing(engine, q)
         lines: list[str] = []
         try:
             while True:

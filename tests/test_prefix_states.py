@@ -85,6 +85,42 @@ def test_warming_ahead_builds_what_is_missing_skips_what_is_saved_and_stops_near
     assert full.budget_reached and model.warmed[-1] == "h" and full.built == 5  # 8 of 10 is BUDGET_SHARE
 
 
+def test_a_wanted_prompt_is_built_before_the_queued_ones_even_past_the_budget():
+    model = StatefulModel(room=2)  # full after one state (1 of 2 is below BUDGET_SHARE, 2 is not)
+    warmer = PrefixWarmer(model, [prompts("a", "b", "c")])
+    assert warmer.want(prompts("judge"))
+    warmer.run()
+    assert model.warmed == ["judge", "a"] and warmer.total == 3 and warmer.position == 1
+    assert warmer.status() == "2 saved prompt states ready"
+
+
+def test_a_warmer_that_has_ended_refuses_more_work_so_the_caller_starts_another():
+    model = StatefulModel(room=10)
+    warmer = PrefixWarmer(model, [prompts("a")])
+    assert warmer.status() == "listing the prompts to warm"
+    warmer.run()
+    assert not warmer.want(prompts("judge")) and model.warmed == ["a"]
+
+
+def test_the_engine_warms_what_is_wanted_soon_and_skips_what_is_saved(tmp_path):
+    from chatbot.rag.config import RAGConfig
+    from chatbot.rag.engine import Engine
+
+    model = StatefulModel(room=10)
+    engine = Engine(RAGConfig(cache_dir=tmp_path), progress=False, chat_model=model)
+    engine.warm_soon(list(prompts("judge")))
+    first = engine.warmer
+    assert first is not None
+    first.join(timeout=10)
+    assert model.warmed == ["judge"]
+    engine.warm_soon(list(prompts("judge")))  # saved already: nothing to do, no new warmer
+    assert engine.warmer is first
+    engine.warm_soon(list(prompts("next")))  # the first warmer has ended: a second one builds it
+    assert engine.warmer is not first
+    engine.warmer.join(timeout=10)
+    assert model.warmed == ["judge", "next"]
+
+
 def _entry(qid: str, title: str) -> Question:
     return Question(qid, "main", int(qid[1:]), title, f"{title}的答案。")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from chatbot.llm.errors import ModelUnavailable
@@ -14,8 +15,9 @@ from indexer.index.build import KnowledgeIndex, kb_changes, open_index
 from indexer.index.documents import Progress, build_documents_part
 
 if TYPE_CHECKING:
-    from chatbot.llm.base import ChatModel
+    from chatbot.llm.base import ChatModel, Message
     from chatbot.rag.retriever import Retriever
+    from chatbot.rag.warmup import PrefixWarmer
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class Engine(Generic[ConfigT]):
         self._retriever: Retriever | None = None
         self._llm = chat_model
         self.llm_error = ""
+        self.warmer: PrefixWarmer | None = None  # builds saved prompt states while the model is idle
 
     @property
     def index(self) -> KnowledgeIndex:
@@ -144,6 +147,33 @@ class Engine(Generic[ConfigT]):
         other = Engine(config, progress=self.progress, index=self.index)
         other._retriever = self.retriever
         return other
+
+    def start_warmer(self, sources: Sequence[Iterable[list[Message]]]) -> None:
+        """Builds the saved prompt states of `sources` in the background while the model is idle."""
+        from chatbot.rag.warmup import PrefixWarmer
+
+        model = self.chat_model()
+        if model is None or not model.supports_prompt_states:
+            return
+        with self._lock:
+            self.warmer = PrefixWarmer(model, sources)
+            self.warmer.start()
+
+    def warm_soon(self, prompts: list[list[Message]]) -> None:
+        """Builds `prompts`' saved states as soon as the model is idle, before anything else the warmer has
+        queued: what a user is about to need (a question's judge prompt while the answer is typed)."""
+        model = self.chat_model()
+        if not prompts or model is None or not model.supports_prompt_states:
+            return
+        if all(model.has_prompt_state(m) for m in prompts):
+            return
+        with self._lock:
+            if self.warmer is None or not self.warmer.want(prompts):  # none, or it has ended: a new one
+                from chatbot.rag.warmup import PrefixWarmer
+
+                self.warmer = PrefixWarmer(model, [])
+                self.warmer.want(prompts)
+                self.warmer.start()
 
     def chat_model(self) -> ChatModel | None:
         """The shared LLM, or None (reason in `llm_error`) so callers fall back to extractive answers."""

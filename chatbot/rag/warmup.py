@@ -15,6 +15,7 @@ import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -89,7 +90,9 @@ def warm_all(model: ChatModel, prompts: Sequence[list[Message]],
 
 
 class PrefixWarmer(threading.Thread):
-    """Warms `sources` one after the other (each an iterable of prompts, read lazily)."""
+    """Warms `sources` one after the other (each an iterable of prompts, read lazily), and before them whatever
+    `want` asks for: the prompt a user is about to need (the judge's, while an interview answer is typed).
+    The thread ends when both are done; `want` then answers False and the caller starts another."""
 
     def __init__(self, model: ChatModel, sources: Sequence[Iterable[list[Message]]], *,
                  idle_seconds: float = IDLE_SECONDS) -> None:
@@ -98,32 +101,85 @@ class PrefixWarmer(threading.Thread):
         self.sources = sources
         self.idle_seconds = idle_seconds
         self.stopped = threading.Event()
-        self.built = 0
+        self.built = 0  # states there after the warmer's turn: built now, or found saved
+        self.total: int | None = None  # prompts in the sources, once read
+        self.position = 0  # of the sources' prompts, how many are done
+        self.done = False  # every source read to its end (or the budget reached)
+        self._wanted: deque[list[Message]] = deque()
+        self._lock = threading.Lock()
+        self._finished = False
 
     def stop(self) -> None:
         self.stopped.set()
 
+    def want(self, prompts: Iterable[list[Message]]) -> bool:
+        """Builds `prompts` next, ahead of the sources and even past the budget share (they are about to be
+        used; the store evicts its least recently used states). False when this warmer has ended."""
+        with self._lock:
+            if self._finished:
+                return False
+            self._wanted.extend(prompts)
+            return True
+
+    def _next_wanted(self) -> list[Message] | None:
+        with self._lock:
+            if self._wanted:
+                return self._wanted.popleft()
+            if self.done:
+                self._finished = True  # under the lock: a `want` from now on starts another warmer
+            return None
+
+    def status(self) -> str:
+        """How far the warmer is, for a status line."""
+        if self._finished or self.done:
+            return f"{self.built} saved prompt states ready"
+        if self.total is None:
+            return "listing the prompts to warm"
+        return f"warming saved prompt states while idle: {self.position} of {self.total}"
+
     def _budget_left(self) -> bool:
         return self.model.prompt_state_fill() < BUDGET_SHARE
 
+    def _build(self, messages: list[Message]) -> bool | None:
+        """Waits until the model is idle, then builds; True built, False failed (the warmer stops), None when
+        stopped first."""
+        while not self.stopped.is_set():
+            if self.model.idle_seconds() >= self.idle_seconds:
+                try:
+                    if self.model.warm(messages):
+                        self.built += 1
+                        return True
+                except Exception:
+                    log.exception("warming a prompt state failed; stopping the warmer")
+                    return False
+            self.stopped.wait(1.0)
+        return None
+
     def run(self) -> None:
         if not self.model.supports_prompt_states:
+            with self._lock:
+                self._finished = True
             return
         t0 = time.monotonic()
-        for messages in itertools.chain.from_iterable(self.sources):
-            while not self.stopped.is_set():
-                if not self._budget_left():
-                    log.info("prompt-state budget reached after %d states", self.built)
-                    return
-                if self.model.idle_seconds() >= self.idle_seconds:
-                    try:
-                        if self.model.warm(messages):
-                            self.built += 1
-                            break
-                    except Exception:
-                        log.exception("warming a prompt state failed; stopping the warmer")
-                        return
-                self.stopped.wait(1.0)
-            if self.stopped.is_set():
-                return
+        # read at once (the two-passage prompts cost a search per entry, ~5 s) so the status line can say how
+        # far the warmer is
+        listed = list(itertools.chain.from_iterable(self.sources))
+        self.total = len(listed)
+        queue = iter(listed)
+        while not self.stopped.is_set():
+            messages = self._next_wanted()
+            if messages is None:
+                if self._finished:
+                    break
+                messages = next(queue, None) if self._budget_left() else None
+                self.position += messages is not None
+                if messages is None:
+                    if not self._budget_left():
+                        log.info("prompt-state budget reached after %d states", self.built)
+                    self.done = True
+                    continue  # once more for what was wanted meanwhile, then end
+            if self._build(messages) is False:
+                break
+        with self._lock:
+            self._finished = True
         log.info("warmed %d prompt states in %.0f s", self.built, time.monotonic() - t0)

@@ -43,8 +43,10 @@ class Handlers:
         except Exception as exc:
             model, self.engine.llm_error = None, f"model failed to load: {exc}"
         if model is not None:
+            warmer = self.engine.warmer
+            warming = f" · <sub>{escape_text(warmer.status())}</sub>" if warmer is not None else ""
             return (f"🟢 模型 / model: **{escape_text(model.name)}** ({escape_text(model.backend)}) · "
-                    f"设备 / device: **{escape_text(model.device)}**")
+                    f"设备 / device: **{escape_text(model.device)}**{warming}")
         return f"🟡 抽取模式 / extractive mode: {escape_text(self.engine.llm_error or 'LLM disabled')}"
 
     def status_markdown(self) -> str:

@@ -17,6 +17,7 @@ from chatbot.interview.limits import MAX_ANSWER_CHARS
 from chatbot.interview.practice import Practice
 from chatbot.interview.review import RATING_NAMES
 from chatbot.interview.session import InterviewItem, InterviewSession
+from chatbot.interview.warm_prompts import warm_judge_while_typing
 from chatbot.rag.engine import Engine
 from chatbot.store.errors import StoreError
 from chatbot.ui.profile import profile_of
@@ -111,6 +112,8 @@ class InterviewTab:
             return InterviewView(MSG["interview_idle"], feedback, summary, None, answer_box)
         if session.finished and not summary:
             summary = self._summary_md(session)
+        if self.use_llm and self.engine.config.llm_grading and (item := session.current()) is not None:
+            warm_judge_while_typing(self.engine, item.question)
         return InterviewView(self._question_panel(session), feedback, summary, session, answer_box)
 
     @staticmethod
