@@ -99,16 +99,15 @@ def load_engine(config: WebConfig):
 
 
 def start_warmer(handlers) -> None:
-    """Saved prompt states for the answers' prompts (the Chat tab's own answerer chooses their passages), then,
-    when the LLM grades interview answers, the judge's; a shown interview question's judge prompt goes first."""
+    """Saved prompt states for the answers' prompts, then, when the LLM grades interview answers, the judge's;
+    a shown interview question's judge prompt goes first."""
     from chatbot.interview.warm_prompts import warm_sources
 
     engine = handlers.engine
     model = engine.chat_model() if handlers.use_llm else None
     if model is None or not model.supports_prompt_states:
         return
-    engine.start_warmer(warm_sources(handlers.chat.answerer, list(engine.index.questions.values()),
-                                     grading=engine.config.llm_grading))
+    engine.start_warmer(warm_sources(list(engine.index.questions.values()), grading=engine.config.llm_grading))
     say("      saved prompt states are built in the background while the model is idle "
         "(or ahead of time: python -m chatbot warm)")
 

@@ -543,7 +543,6 @@ def cmd_warm(args, engine) -> int:
     """Builds every saved prompt state the app's background warmer would build, then exits; a second run skips
     what is saved already (for an image build: the first questions are then as quick as later ones)."""
     from chatbot.interview.warm_prompts import warm_sources
-    from chatbot.rag.answerer import Answerer
     from chatbot.rag.warmup import warm_all
     from indexer.runtime import progress_bar
 
@@ -555,9 +554,7 @@ def cmd_warm(args, engine) -> int:
         print(f"error: the {model.backend} backend keeps no saved prompt states; nothing to warm", file=sys.stderr)
         return 2
     questions = list(engine.index.questions.values())
-    print("collecting the prompts to warm (the two-passage ones by asking every title) …", file=sys.stderr)
-    prompts = [m for source in warm_sources(Answerer(engine), questions, grading=engine.config.llm_grading)
-               for m in source]
+    prompts = [m for source in warm_sources(questions, grading=engine.config.llm_grading) for m in source]
     bar = progress_bar(len(prompts), "prompt states", enabled=not args.json)
     report = warm_all(model, prompts, lambda _: bar.update(1))  # called once per prompt done
     bar.close()

@@ -7,8 +7,7 @@ import pytest
 
 from chatbot.llm.llamacpp_backend import LlamaCppChatModel
 from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
-from chatbot.rag.warmup import PrefixWarmer, pair_prefixes, prefix_prompt, warm_all
-from indexer.records import Question
+from chatbot.rag.warmup import PrefixWarmer, prefix_prompt, warm_all
 from tests.fakes import ScriptedModel
 
 
@@ -119,18 +118,6 @@ def test_the_engine_warms_what_is_wanted_soon_and_skips_what_is_saved(tmp_path):
     assert engine.warmer is not first
     engine.warmer.join(timeout=10)
     assert model.warmed == ["judge", "next"]
-
-
-def _entry(qid: str, title: str) -> Question:
-    return Question(qid, "main", int(qid[1:]), title, f"{title}的答案。")
-
-
-def test_two_passage_prompts_come_from_asking_each_title_once_per_pair():
-    a, b, c = _entry("Q1", "甲"), _entry("Q2", "乙"), _entry("Q3", "丙")
-    retrieved = {"甲": [a, b], "乙": [b, a], "丙": [c]}  # asking a title returns the prompt's passages
-    got = [m[0]["content"] for m in pair_prefixes([a, b, c], lambda title: retrieved[title])]
-    assert len(got) == 2 and "[Q1]" in got[0] and "[Q2]" in got[0]  # (Q1, Q2) and (Q2, Q1): two prompts
-    assert got[0].index("[Q1]") < got[0].index("[Q2]") and got[1].index("[Q2]") < got[1].index("[Q1]")
 
 
 def test_the_warmer_leaves_a_model_without_prompt_states_alone():

@@ -9,9 +9,8 @@ from collections.abc import Iterable, Iterator
 from chatbot.interview.judge import judge_messages
 from chatbot.interview.keypoints import key_points
 from chatbot.llm.base import Message
-from chatbot.rag.answerer import Answerer
 from chatbot.rag.engine import Engine
-from chatbot.rag.warmup import chat_prefixes, pair_prefixes, prefix_prompt
+from chatbot.rag.warmup import chat_prefixes, prefix_prompt
 from indexer.records import Question
 
 
@@ -28,13 +27,8 @@ def warm_judge_while_typing(engine: Engine, question: Question) -> None:
     engine.warm_soon(list(grading_prefixes([question])))
 
 
-def warm_sources(answerer: Answerer, questions: list[Question], *,
-                 grading: bool) -> list[Iterable[list[Message]]]:
-    """What to warm, most needed first: every answered entry's one-passage prompt, the two-passage prompts its
-    title retrieves, then (when the LLM grades) the judge's prompts. Each is read lazily."""
-    def passages_for(question: str) -> list[Question]:
-        prepared = answerer.prepare(question)
-        return [] if prepared.refused else answerer.prompt_passages(prepared)
-
-    sources: list[Iterable[list[Message]]] = [chat_prefixes(questions), pair_prefixes(questions, passages_for)]
+def warm_sources(questions: list[Question], *, grading: bool) -> list[Iterable[list[Message]]]:
+    """What to warm, most needed first: every answered entry's prompt, then (when the LLM grades) the judge's
+    prompts. Each is read lazily."""
+    sources: list[Iterable[list[Message]]] = [chat_prefixes(questions)]
     return sources + ([grading_prefixes(questions)] if grading else [])

@@ -1,23 +1,31 @@
 """Chat messages for grounded answers.
 
-Layout: [system: rules + passages][history turns][user: notes + question]. The system message depends on
-the passages only (never on the question), so the llama.cpp backend can restore its evaluated state from
-disk instead of evaluating it again (chatbot/llm/prefix_states.py): a question then costs only its own
-tokens. Everything that varies per request (title-only note, code note, retry note) goes into the user turn.
+Layout: [system: rules + the first answered passage][history turns][user: further passages cut to the question,
+notes, question]. The system message depends on one passage only (never on the question), so the llama.cpp
+backend restores its evaluated state from disk instead of evaluating it again (chatbot/llm/prefix_states.py),
+and every entry's state exists once the warmer has run: any prompt is then a saved state plus a short tail.
+With both passages in the system message a question on a pair nobody had asked before waited ~18 s for its
+first token (the whole 770-token prefix; issue #24), and user-style questions met pairs the warmer could not
+foresee (12 of 14 two-passage questions of bench/bench_first_token.py). Everything that varies per request
+(the further passages, title-only note, code note, retry note) goes into the user turn.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from chatbot.rag.safety import neutralise
+from indexer.index.keyword import tokenize
 from indexer.records import Question
-from indexer.text import answer_blocks, is_code_block
+from indexer.text import answer_blocks, is_code_block, sentences
 
 # Fixed per passage (cached), so it can be longer than a per-question prompt could afford.
 PASSAGE_PROSE_CHARS = 700
 PASSAGE_CODE_CHARS = 700
 ADDENDUM_PROSE_CHARS = 600  # on top of the original's: the addenda were written for thin answers (~500 chars)
 HISTORY_ANSWER_CHARS = 300
+# A further passage in the question's turn is evaluated per request (~45 tokens/s for the 1.5B model on 2 cores):
+# its sentences that share most words with the question, ~240 characters (~170 tokens) at most
+TAIL_PASSAGE_CHARS = 240
 
 # One system text for both languages: the system message (rules + passages) is then the same for a Chinese
 # and an English question on the same passages, so one saved state serves both. Every rule lives here, in the
@@ -75,6 +83,33 @@ def passage_text(q: Question) -> str:
     return f"[{q.id}] {q.title}\n{neutralise(body)}"
 
 
+def tail_passage_text(q: Question, question: str) -> str:
+    """A further passage, cut to the sentences of its answer that share most words with the question (the
+    first sentence on a tie), kept in their order, within TAIL_PASSAGE_CHARS."""
+    if not q.has_answer:
+        return passage_text(q)
+    prose = [b for b in answer_blocks(q.answer) if not is_code_block(b)]
+    said = [s for block in prose for s in sentences(block)]
+    asked = set(tokenize(question))
+    ranked = sorted(range(len(said)), key=lambda i: (-len(set(tokenize(said[i])) & asked), i))
+    keep, size = set(), 0
+    for i in ranked:
+        if size + len(said[i]) <= TAIL_PASSAGE_CHARS:
+            keep.add(i)
+            size += len(said[i])
+    body = " ".join(said[i] for i in sorted(keep)) or (said[0][:TAIL_PASSAGE_CHARS] if said else "")
+    return f"[{q.id}] {q.title}\n{neutralise(body)}"
+
+
+def prompt_layout(passages: Sequence[Question]) -> tuple[list[Question], list[Question]]:
+    """(the passage the system message holds: the first answered one; the passages the question's turn
+    carries, in their order)."""
+    first = next((q for q in passages if q.has_answer), passages[0] if passages else None)
+    if first is None:
+        return [], []
+    return [first], [q for q in passages if q is not first]
+
+
 def system_message(passages: Sequence[Question]) -> dict[str, str]:
     context = "\n\n".join(passage_text(q) for q in passages)
     return {"role": "system", "content": f"{SYSTEM}\n\n<context>\n{context}\n</context>"}
@@ -90,7 +125,11 @@ def build_messages(question: str, passages: Sequence[Question], language: str,
         notes.append(retry_hint)
     ask = "问题" if language == "zh" else "Question"
     cues = LANGUAGE_CUE[language] + (CODE_CUE if code_attached else "")
-    messages = [system_message(passages)]
+    cached, further = prompt_layout(passages)
+    if further:
+        more = "\n\n".join(tail_passage_text(q, question) for q in further)
+        notes.insert(0, f"<context>\n{more}\n</context>")
+    messages = [system_message(cached)]
     for user, assistant in history:
         messages += [{"role": "user", "content": neutralise(user)},
                      {"role": "assistant", "content": assistant[:HISTORY_ANSWER_CHARS]}]

@@ -3,15 +3,16 @@ yes/no question, read from the first reply token's log-odds (nothing is generate
 nearest to the statement set beside it: without that evidence the 1.5B model said "yes" to wrong statements
 (shared/notes/statement_check_probe.md; the same finding as the interview's statement check).
 
-The system message is the one the answer was generated with (rules + passages), so its saved state serves
-every check; each statement costs only its own ~60 tokens."""
+The system message is the one the answer was generated with (rules + its first passage), so its saved state
+serves every check; each statement costs only its own ~60 tokens, and brings its evidence (from any passage)
+with it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from chatbot.llm.base import ChatModel, Message
 from chatbot.rag.citations import CitationChecker
-from chatbot.rag.prompts import system_message
+from chatbot.rag.prompts import prompt_layout, system_message
 from chatbot.rag.safety import neutralise
 from indexer.records import Question
 
@@ -25,7 +26,7 @@ class StatementJudge:
         self.checker = checker
 
     def messages(self, statement: str, evidence: str, passages: Sequence[Question]) -> list[Message]:
-        return [system_message(passages),
+        return [system_message(prompt_layout(passages)[0]),
                 {"role": "user", "content": ASK.format(statement=neutralise(statement), evidence=neutralise(evidence))}]
 
     def agreement(self, statements: list[str], passages: Sequence[Question]) -> list[float]:

@@ -1,9 +1,8 @@
 """Builds saved prompt states in the background while the model is idle, so the first question on a topic is
 as quick as a repeated one. What to warm comes from the caller, in order: the answers' prompts
-(`chat_prefixes`: the [rules + passage] system message of every answered question, one passage being the common
-case, see rag/extractive.answered_passages; `pair_prefixes`: the two-passage prompts retrieval produces for the
-entries' own titles), then whatever the layers above add (the interview's grading prompts:
-chatbot/interview/warm_prompts.py); app.py wires them together. `warm_all` builds the same list at once and
+(`chat_prefixes`: the [rules + passage] system message of every answered question; a second passage goes into
+the question's turn, rag/prompts.py, so these are all the answers need), then whatever the layers above add
+(the interview's grading prompts: chatbot/interview/warm_prompts.py); app.py wires them together. `warm_all` builds the same list at once and
 exits (`python -m chatbot warm`, for an image build).
 
 It never delays a user: it waits until the model has been idle for IDLE_SECONDS, gives up on a state at once
@@ -39,22 +38,6 @@ def chat_prefixes(questions: list[Question]) -> Iterator[list[Message]]:
     for q in questions:
         if q.has_answer:
             yield prefix_prompt(system_message([q]))
-
-
-def pair_prefixes(questions: list[Question],
-                  passages_for: Callable[[str], list[Question]]) -> Iterator[list[Message]]:
-    """The prompts with two passages that asking each entry's own title produces (`passages_for`: the passages
-    the answerer's prompt would carry for a question), each once. A question whose answer draws on two
-    passages paid ~20 s for its first token the first time its pair was met (issue #24)."""
-    seen: set[tuple[str, ...]] = set()
-    for q in questions:
-        if not q.has_answer:
-            continue
-        passages = passages_for(q.title)
-        key = tuple(p.id for p in passages)
-        if len(passages) >= 2 and key not in seen:
-            seen.add(key)
-            yield prefix_prompt(system_message(passages))
 
 
 @dataclass
@@ -161,8 +144,7 @@ class PrefixWarmer(threading.Thread):
                 self._finished = True
             return
         t0 = time.monotonic()
-        # read at once (the two-passage prompts cost a search per entry, ~5 s) so the status line can say how
-        # far the warmer is
+        # read at once, so the status line can say how far the warmer is
         listed = list(itertools.chain.from_iterable(self.sources))
         self.total = len(listed)
         queue = iter(listed)
