@@ -64,6 +64,11 @@ def _add(config: Config, args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
+        except Exception as exc:  # a converter's own failure: named, no traceback, the others still go in
+            logging.getLogger(__name__).debug("adding %s failed", file, exc_info=True)
+            print(f"error: {Path(file).name}: cannot be converted ({exc.__class__.__name__}: {exc})", file=sys.stderr)
+            failed += 1
+            continue
         for note in result.notes + (result.document.warnings if result.status != "unchanged" else []):
             print(f"warning: {note}", file=sys.stderr)
         print(result.summary())

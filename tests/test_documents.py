@@ -176,6 +176,8 @@ BAD = [
     ("old.docx", b"\xd0\xcf\x11\xe0 an old binary .doc", "old.docx: not a Word .docx file"),
     ("big.md", b"x" * (1024 * 1024 + 1), "big.md: 1.0 MB is over the 1 MB limit"),
     ("slides.pptx", b"PK\x03\x04", "slides.pptx: unsupported file type '.pptx'"),
+    ("image.pdf", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "image.pdf: not a PDF file"),
+    ("image.html", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "image.html: a binary file, not HTML"),
 ]
 
 
@@ -196,12 +198,27 @@ def test_the_same_file_under_a_second_name_is_refused(library):
 
 def test_a_file_over_the_limit_is_refused_before_it_is_read(library, tmp_path):
     big = make.write(tmp_path, "big.pdf", b"%PDF" + b"0" * (2 * 1024 * 1024))
-    with pytest.raises(DocumentError, match="big.pdf: 2.1 MB is over the 1 MB limit"):
+    with pytest.raises(DocumentError, match="big.pdf: 2.0 MB is over the 1 MB limit"):
         library.add_file(big)
 
 
 def test_text_that_is_not_utf8_is_read_as_gbk():
     assert "张量" in convert("zh.txt", "问：什么是张量？\n答：多维数组。\n".encode("gb18030"), max_bytes=10**6).text
+
+
+def test_utf16_text_and_html_with_a_bom_are_read():
+    assert "张量" in convert("zh.txt", "问：什么是张量？\n答：多维数组。\n".encode("utf-16"), max_bytes=10**6).text
+    assert "## 1. 什么是张量？" in convert("zh.html", "<h2>1. 什么是张量？</h2><p>数组</p>".encode("utf-16"),
+                                         max_bytes=10**6).text
+
+
+def test_a_converter_crash_is_named_without_a_traceback(config, tmp_path, capsys, monkeypatch):
+    def crash(*_args, **_kwargs):
+        raise RuntimeError("code=7: premature end of data")
+
+    monkeypatch.setattr("indexer.documents.library.convert", crash)
+    assert cli(config, "add", str(make.write(tmp_path, "odd.pdf", b"%PDF-1.7"))) == 1
+    assert "error: odd.pdf: cannot be converted (RuntimeError: code=7" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------- the command line

@@ -219,3 +219,31 @@ def test_markup_in_a_document_is_shown_as_text_never_run(config, live):
     shown = LookupTab(live).lookup(f"{prefix}1")
     assert "<script" not in shown and "<img" not in shown and "](javascript" not in shown
     assert "&lt;script&gt;" in shown or "&lt;script>" in shown
+
+
+def test_deleting_the_cache_only_means_embedding_the_documents_again(config, live):
+    import shutil
+
+    prefix = add(config, "sql.md", make.markdown()).document.prefix
+    live.refresh_documents()
+    shutil.rmtree(config.cache_dir)  # the documents live in the data folder, not the cache
+    again = RecordingEmbedder()
+    index = open_index(config, embedder=again, progress=False)
+    assert any("LEFT JOIN" in t for t in again.passages) and f"{prefix}1" in index.questions
+    assert (config.data_dir / "documents" / "sql" / "original.md").is_file()
+
+
+def test_the_api_cites_an_added_document(config, live):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from chatbot.api import ChatAPI
+    from chatbot.rag.answerer import Answerer
+
+    prefix = add(config, "sql.md", make.markdown()).document.prefix
+    app = FastAPI()
+    ChatAPI(Answerer(live), use_llm=False).install(app)
+    reply = TestClient(app).post("/v1/chat/completions",
+                                 json={"messages": [{"role": "user", "content": "What is a LEFT JOIN?"}]}).json()
+    assert not reply["kbchat"]["refused"] and f"{prefix}1" in reply["kbchat"]["citations"]
+    assert f"[{prefix}1]" in reply["choices"][0]["message"]["content"]

@@ -22,6 +22,7 @@ MAX_ZIP_RATIO = 100
 # Tags whose content is never document text; removed with their content before HTML becomes Markdown.
 _DROPPED_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "canvas", "form")
 _BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass
@@ -38,8 +39,7 @@ def convert(name: str, data: bytes, *, max_bytes: int) -> Converted:
         raise DocumentError(f"{name}: unsupported file type {suffix or '(no suffix)'!r}; "
                             f"add one of {', '.join(SUFFIXES)}")
     if len(data) > max_bytes:
-        raise DocumentError(f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit "
-                            "(--max-document-mb)")
+        raise DocumentError(too_large(name, len(data), max_bytes))
     if not data.strip():
         raise DocumentError(f"{name}: the file is empty")
     if suffix in TEXT_SUFFIXES:
@@ -48,6 +48,8 @@ def convert(name: str, data: bytes, *, max_bytes: int) -> Converted:
         result = _pdf(name, data)
     elif suffix == ".docx":
         result = _docx(name, data)
+    elif _binary(data):
+        raise DocumentError(f"{name}: a binary file, not HTML (renamed? save the page as .html first)")
     else:
         result = Converted(html_to_markdown(_decode_html(data)), "html")
     result.text = result.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
@@ -56,11 +58,29 @@ def convert(name: str, data: bytes, *, max_bytes: int) -> Converted:
     return result
 
 
-def _decode_text(name: str, data: bytes) -> str:
+def too_large(name: str, size: int, max_bytes: int) -> str:
+    """The refusal of a file over the limit, in the unit of --max-document-mb (MiB, shown as MB)."""
+    mib = 1024 * 1024
+    return f"{name}: {size / mib:.1f} MB is over the {max_bytes / mib:g} MB limit (--max-document-mb)"
+
+
+def _binary(data: bytes) -> bool:
+    """Text never holds NUL or many other C0 controls (unless it is UTF-16, which says so with its BOM); an image
+    or archive renamed .md or .html does."""
     sample = data[:65536]
-    # Text never holds NUL or many other C0 controls; an image or archive renamed .md does.
-    if b"\x00" in sample or len(_BINARY_CONTROL.findall(sample)) > len(sample) // 100:
+    if sample.startswith(_UTF16_BOMS):
+        return False
+    return b"\x00" in sample or len(_BINARY_CONTROL.findall(sample)) > len(sample) // 100
+
+
+def _decode_text(name: str, data: bytes) -> str:
+    if _binary(data):
         raise DocumentError(f"{name}: a binary file, not text (renamed? convert it to Markdown, PDF or Word first)")
+    if data.startswith(_UTF16_BOMS):  # Windows Notepad's "Unicode"
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DocumentError(f"{name}: not valid UTF-16 text; save it as UTF-8") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -80,13 +100,22 @@ def _pdf(name: str, data: bytes) -> Converted:
     except Exception as exc:  # pymupdf raises its own FileDataError / RuntimeError for a damaged file
         raise DocumentError(f"{name}: not a readable PDF ({exc.__class__.__name__})") from None
     with doc:
+        if not doc.is_pdf:  # PyMuPDF opens an image renamed .pdf as an image
+            raise DocumentError(f"{name}: not a PDF file (an image or another file renamed .pdf?)")
         if doc.needs_pass:
             raise DocumentError(f"{name}: the PDF is encrypted (password protected); save an unprotected copy")
-        pages = [page.get_text("text", sort=True) for page in doc]
+        pages, broken = [], []
+        for n in range(doc.page_count):
+            try:
+                pages.append(doc[n].get_text("text", sort=True))
+            except Exception:  # a damaged page (MuPDF's FzError*): the others are still read
+                pages.append("")
+                broken.append(n + 1)
     if not any(p.strip() for p in pages):
         raise DocumentError(f"{name}: the PDF has no text layer ({len(pages)} page(s) of images only: a scan?); "
                             "run OCR on it first")
-    notes = [f"page {n} has no text (an image?)" for n, p in enumerate(pages, 1) if not p.strip()]
+    notes = [f"page {n} cannot be read (damaged)" if n in broken else f"page {n} has no text (an image?)"
+             for n, p in enumerate(pages, 1) if not p.strip()]
     # A form feed would end up in the Markdown as a control character: pages are joined by blank lines.
     return Converted("\n\n".join(p.replace("\x0c", "").strip() for p in pages), "pdf", notes[:10])
 
@@ -117,6 +146,8 @@ def _docx(name: str, data: bytes) -> Converted:
 def _decode_html(data: bytes) -> str:
     from bs4 import UnicodeDammit
 
+    if data.startswith(_UTF16_BOMS):
+        return data.decode("utf-16", errors="replace")
     return UnicodeDammit(data, ["utf-8", "gb18030"]).unicode_markup or ""
 
 

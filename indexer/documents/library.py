@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from indexer.config import Config
-from indexer.documents.convert import convert
+from indexer.documents.convert import convert, too_large
 from indexer.documents.naming import clean_file_name, document_name, pick_prefix
 from indexer.documents.store import DocumentStore, StoredDocument
 from indexer.documents.structure import detect
@@ -55,8 +55,7 @@ class DocumentLibrary:
         try:
             size = path.stat().st_size
             if size > limit:  # refused before reading it into memory
-                raise DocumentError(f"{path.name}: {size / 1e6:.1f} MB is over the {limit / 1e6:.0f} MB limit "
-                                    "(--max-document-mb)")
+                raise DocumentError(too_large(path.name, size, limit))
             data = path.read_bytes()
         except OSError as exc:
             raise DocumentError(f"{path}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
