@@ -163,17 +163,22 @@ class Retriever:
         extract = focus_text(query, prose=self.focus_prose) if self.focus else ""
         fvec = self.encode_query(extract) if extract else None
         messages = error_messages(query) if self.message_weight else []
+        respelled = self.index.keyword.respelled(query)
+        spelled = (respelled, self.encode_query(respelled)) if respelled != query else None
         with self._search_lock:
-            return self._search(query, qvec, top_k, extract, fvec, messages)
+            return self._search(query, qvec, top_k, extract, fvec, messages, spelled)
 
     def _lists(self, query: str, qvec: np.ndarray) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         dense, keyword = self._dense(qvec), self._keyword(query)
         return dense, keyword, self._named_api(query, keyword)
 
     def _search(self, query: str, qvec: np.ndarray, top_k: int, extract: str = "",
-                fvec: np.ndarray | None = None, messages: Sequence[str] = ()) -> list[Hit]:
+                fvec: np.ndarray | None = None, messages: Sequence[str] = (),
+                spelled: tuple[str, np.ndarray] | None = None) -> list[Hit]:
         dense, keyword, named = self._lists(query, qvec)
         rankings = [(1.0, dense), (1.0, keyword), (1.0, named)]
+        if spelled is not None:  # a misspelt English word: the respelt query counts as much as the typed one
+            rankings += [(1.0, r) for r in self._lists(*spelled)]
         if extract and fvec is not None:
             rankings += [(self.focus_weight, r) for r in self._lists(extract, fvec)]
         if messages:

@@ -84,6 +84,37 @@ def distinctive_words(text: str) -> set[str]:
     return {t for t in tokens if len(t) > 1 and t not in GENERIC_WORDS}
 
 
+SPELL_MIN_LETTERS = 5
+_ALPHA_WORD = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z]+(?![A-Za-z0-9_.(])")  # plain words, not identifiers
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_edit(word: str, table: dict[str, set[str]]) -> set[str]:
+    """The indexed words one edit from `word`, looked up by shared deletions (symmetric delete): a word with a
+    letter added or dropped, changed, or two neighbours swapped (a few of two edits also match; they are
+    checked)."""
+    found = set(table.get(word, ()))
+    for variant in _deletions(word):
+        found |= table.get(variant, set())
+    return {w for w in found if _within_one_edit(word, w)}
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
 class BM25Index:
     """BM25 over pre-tokenised documents; per-posting weights are precomputed so a query is a few adds."""
 
@@ -96,6 +127,7 @@ class BM25Index:
             for term, count in Counter(doc).items():
                 postings[term].append((doc_id, count))
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._deletions: dict[str, set[str]] | None = None
         for term, plist in postings.items():
             rows = np.fromiter((p[0] for p in plist), dtype=np.int64, count=len(plist))
             tf = np.fromiter((p[1] for p in plist), dtype=np.float32, count=len(plist))
@@ -106,6 +138,33 @@ class BM25Index:
     def __contains__(self, term: object) -> bool:
         """Whether some document has the token `term` (see tokenize())."""
         return term in self._postings
+
+    def respelled(self, query: str) -> str:
+        """`query` with each English word the index has never seen ("transfomer", "distrubuted") replaced by the
+        indexed word one edit away (a letter added, dropped, changed or two swapped), the most common one when
+        several are; the query itself when nothing changes. Words under SPELL_MIN_LETTERS letters are left
+        alone: one edit turns too many short words into others."""
+        def fix(m: re.Match[str]) -> str:
+            word = m.group(0)
+            lower = word.lower()
+            if (len(lower) < SPELL_MIN_LETTERS or word[1:] != lower[1:]  # CamelCase, ACRONYM: names, not words
+                    or lower in _EN_STOP or _stem(lower) in self._postings or lower in self._postings):
+                return word
+            near = [w for w in _one_edit(lower, self._spelling()) if w != lower]
+            return max(near, key=lambda w: (len(self._postings[w][0]), w)) if near else word
+
+        return _ALPHA_WORD.sub(fix, query)
+
+    def _spelling(self) -> dict[str, set[str]]:
+        """Every English word of the index under each of its one-letter deletions (and itself), built once."""
+        if self._deletions is None:
+            table: dict[str, set[str]] = defaultdict(set)
+            for term in self._postings:
+                if term.isascii() and term.isalpha() and len(term) >= SPELL_MIN_LETTERS - 1:
+                    for variant in _deletions(term) | {term}:
+                        table[variant].add(term)
+            self._deletions = table
+        return self._deletions
 
     @classmethod
     def from_texts(cls, texts: list[str]) -> BM25Index:
