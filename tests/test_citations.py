@@ -123,3 +123,29 @@ def test_what_the_checker_read_of_a_passage_is_read_again_after_documents_change
     index.questions = {"DOC1": Question("DOC1", "doc", 1, "怎么做面包？", "面团发酵两小时后揉成型。")}
     index.generation = 1
     assert checker.support([sentence], ["DOC1"])[0, 0] < 0
+
+
+class _PassagesOnly:
+    """An index of two passages (Chinese sentences need no embedder)."""
+
+    generation = 0
+
+    def __init__(self, *questions) -> None:
+        self.questions = {q.id: q for q in questions}
+
+
+def test_a_sentence_that_borrows_the_passage_s_words_for_the_question_s_subject_is_not_supported():
+    from indexer.records import Question
+
+    t2 = Question("T2", "topics", 2, "如何自定义 autograd.Function？",
+                  "自定义算子的代码需要继承 torch.autograd.Function，并实现 forward 和 backward 两个静态方法，"
+                  "forward 用 ctx.save_for_backward 保存反向传播要用的张量，backward 返回每个输入的梯度，"
+                  "调用时用 MyFunction.apply(x) 而不是直接调用 forward，不需要梯度的输入返回 None 即可。")
+    checker = CitationChecker(_PassagesOnly(t2))
+    swapped = ("梯度累积的代码需要继承 torch.autograd.Function，并实现 forward 和 backward 两个静态方法，"
+               "forward 用 ctx.save_for_backward 保存反向传播要用的张量，backward 返回每个输入的梯度，"
+               "调用时用 MyFunction.apply(x) 而不是直接调用 forward，不需要梯度的输入返回 None 即可。")
+    assert checker.support([swapped], ["T2"])[0, 0] >= 0  # the words alone are the passage's
+    assert checker.support([swapped], ["T2"], asked="梯度累积的代码怎么写？")[0, 0] < 0  # T2 never says 累积
+    own = swapped.replace("梯度累积", "自定义算子")
+    assert checker.support([own], ["T2"], asked="怎么自定义 autograd.Function？写个算子")[0, 0] >= 0

@@ -17,7 +17,7 @@ class Cite(Stage):
         if ctx.checker is None:
             return
         checked = [s for s in draft.sentences() if len(s.text) >= MIN_CHARS]
-        scores = ctx.checker.support([s.text for s in checked], ctx.retrieved, seen=ctx.seen)
+        scores = ctx.checker.support([s.text for s in checked], ctx.retrieved, seen=ctx.seen, asked=ctx.question)
         for row, sentence in enumerate(checked):
             if ctx.retrieved and scores[row].max() >= 0:
                 sentence.citation = ctx.retrieved[int(scores[row].argmax())]
