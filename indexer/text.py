@@ -10,6 +10,7 @@ FENCE_LINE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[ \t]*([\w+#.-]*)")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 # After a Chinese or ASCII sentence end, or a newline.
+LIST_MARKER = re.compile(r"^\s*(?:[-*+•]\s+|\d{1,2}(?:[.)．]\s+|、\s*))")  # "1. ", "- ", "3、" open a list item
 SENTENCE_BREAK = re.compile(r"(?<=[。！？!?；;])|(?<=\.)(?=\s)|\n")
 # Code identifiers and technical names: dotted names, calls, CamelCase and snake_case words. ASCII only:
 # with Unicode `\w` "PyTorch中如何保存模型" was one CamelCase "name" running into the Chinese.
@@ -64,6 +65,16 @@ def split_fenced(text: str) -> list[tuple[str, bool | None]]:
 def strip_code(text: str, replacement: str = " ") -> str:
     """`text` with its fenced blocks (an unclosed one included) replaced."""
     return "".join(replacement if closed is not None else piece for piece, closed in split_fenced(text))
+
+
+def is_label(sentence: str) -> bool:
+    """A list item's or a paragraph's label that announces what follows ("1. **数据复制**：", "Steps:"): it states
+    nothing of its own."""
+    bare = LIST_MARKER.sub("", sentence).replace("*", "").replace("_", "").strip()
+    return bare.endswith(("：", ":")) and len(bare) <= LABEL_CHARS
+
+
+LABEL_CHARS = 24
 
 
 def sentences(text: str) -> list[str]:

@@ -220,6 +220,32 @@ def test_only_sentences_naming_an_api_or_a_number_are_paid_for_unless_all_are_as
     assert len(judge.asked) == 2
 
 
+def test_a_list_item_s_number_is_not_a_number_worth_a_check():
+    judge = FakeJudge({})
+    checked("1、数据复制会占用更多显存。\n2、学习率设为 0.1 时收敛更快。", judge)
+    assert judge.asked == ["2、学习率设为 0.1 时收敛更快。"]
+
+
+def test_a_label_announcing_a_list_is_neither_cited_nor_marked():
+    from chatbot.rag.citations import CitationChecker
+    from chatbot.rag.draft.stages.cite import Cite
+
+    class Index:
+        generation, questions = 0, {"Q73": Q73}
+
+    draft = parse("1. **数据复制**：\n   reshape 在无法返回视图时会复制数据。")
+    Cite().apply(draft, replace(context(), checker=CitationChecker(Index())))
+    _, label, claim = draft.sentences()  # "1." alone is a sentence too short to check
+    assert label.support == "unchecked" and claim.support == "uncited"
+    assert "⁽?⁾" not in checked_draft_label(draft)
+
+
+def checked_draft_label(draft) -> str:
+    for stage in (s for s in pipeline.STAGES if s.name == "check"):
+        stage.apply(draft, replace(context(), judge=None))
+    return render(draft).splitlines()[0]  # "1. **数据复制**：", no mark
+
+
 def test_without_a_judge_unconfirmed_sentences_are_marked_not_dropped():
     text = checked("Set num_workers to 4.", None)  # type: ignore[arg-type]
     assert "Set num_workers to 4. ⁽?⁾" in text

@@ -5,7 +5,6 @@ got invented GPU clock rates). English answers have none, and the model is not t
 (chatbot/rag/draft/stages/lead.py says why)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,13 +13,13 @@ from chatbot.calibration import LEAD_WORDS_WEIGHT
 from chatbot.rag.citations import CitationChecker
 from indexer.index.keyword import distinctive_words, tokenize
 from indexer.records import Question
+from indexer.text import LIST_MARKER
 
 # Not calibration: a size. Two sentences of the KB's prose are ~60-120 Chinese characters; more would crowd out
 # the model's explanation within its ~250-character budget (chatbot/rag/prompts.py SYSTEM).
 LEAD_CHARS = 160
 MAX_SENTENCES = 2
 MIN_CHARS = 12  # "如下：", "例如：" say nothing on their own
-_LIST_MARKER = re.compile(r"^(?:[-*+]|\d{1,2}[.)、])\s+")
 
 
 @dataclass(frozen=True)
@@ -85,5 +84,5 @@ def choose_lead(question: str, entry: Question, checker: CitationChecker,
 def _as_statement(sentence: str) -> str:
     """The sentence as a statement of its own: without the list marker it had in the entry, and ending as a
     sentence ends (the entry's "；" joined it to the next item of a list)."""
-    s = _LIST_MARKER.sub("", sentence.strip())
+    s = LIST_MARKER.sub("", sentence.strip())
     return s[:-1] + "。" if s.endswith(("；", ";")) else s

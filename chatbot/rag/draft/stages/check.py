@@ -11,7 +11,7 @@ from chatbot.calibration import SENTENCE_AGREES, SENTENCE_CONTRADICTED
 from chatbot.rag.draft.context import AnswerContext
 from chatbot.rag.draft.segments import Draft, Sentence
 from chatbot.rag.draft.stages.base import Stage
-from indexer.text import CODE_IDENTIFIER
+from indexer.text import CODE_IDENTIFIER, LIST_MARKER
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 # real answers name an API or a number ("CrossEntropyLoss assumes … probabilities", "GPU 的性能为 1000 MHz");
 # a sentence with neither is marked unchecked rather than paid for.
 def worth_checking(sentence: str) -> bool:
-    return bool(CODE_IDENTIFIER.search(sentence) or any(c.isdigit() for c in sentence))
+    said = LIST_MARKER.sub("", sentence)  # a list item's number is not a number the sentence states
+    return bool(CODE_IDENTIFIER.search(said) or any(c.isdigit() for c in said))
 
 
 class CheckSentences(Stage):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from chatbot.rag.draft.context import AnswerContext
 from chatbot.rag.draft.segments import Code, Draft, Sentence
 from chatbot.rag.draft.stages.base import Stage
+from indexer.text import is_label
 
 MIN_CHARS = 8  # shorter pieces ("1.", "例如：") say nothing to check
 
@@ -16,7 +17,8 @@ class Cite(Stage):
     def apply(self, draft: Draft, ctx: AnswerContext) -> None:
         if ctx.checker is None:
             return
-        checked = [s for s in draft.sentences() if len(s.text) >= MIN_CHARS]
+        # a label ("1. **数据复制**：") states nothing: left unchecked, never marked as unconfirmed
+        checked = [s for s in draft.sentences() if len(s.text) >= MIN_CHARS and not is_label(s.text)]
         scores = ctx.checker.support([s.text for s in checked], ctx.retrieved, seen=ctx.seen, asked=ctx.question)
         for row, sentence in enumerate(checked):
             if ctx.retrieved and scores[row].max() >= 0:
