@@ -96,15 +96,19 @@ def test_export_then_import_into_another_profile_gives_the_same_cards(capsys, da
 def test_an_import_names_its_bad_lines_and_imports_the_rest(capsys, data_dir, tmp_path):
     good = {"question_id": "Q73", "score": 8.0, "rating": 3, "answered_at": "2026-03-01T10:00:00+00:00"}
     lines = [json.dumps(good), "not json", json.dumps({**good, "score": 42}), json.dumps({"question_id": "Q1"}),
-             "", json.dumps({**good, "question_id": "Q74"})]
+             "", json.dumps({**good, "question_id": "Q74"}), json.dumps({**good, "covered": 5}),
+             json.dumps({**good, "question_id": "Q" * 40}), json.dumps(good)]
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, out, err = run_cli(capsys, "progress", "--data-dir", str(data_dir), "--profile", "dan", "--import",
                              str(path))
-    assert code == 2 and "imported 2 answers" in out and "3 lines skipped" in out
+    assert code == 2 and "imported 2 answers" in out and "5 lines skipped" in out, err
     assert f"{path}:2:" in err and f"{path}:3: score 42.0" in err and f"{path}:4: missing score, answered_at" in err
+    assert f"{path}:7: covered is not a list" in err and f"{path}:8: question_id is longer than 16" in err
     assert "Traceback" not in err
-    assert sorted(c["id"] for c in progress_json(capsys, data_dir, "dan")["cards"]) == ["Q73", "Q74"]
+    assert "1 already there" in out  # line 9 repeats line 1: added once
+    assert sorted((c["id"], c["reviews"]) for c in progress_json(capsys, data_dir, "dan")["cards"]) == [
+        ("Q73", 1), ("Q74", 1)]
 
 
 def test_an_import_of_a_missing_or_wrong_kind_of_file_is_a_message(capsys, data_dir, tmp_path):

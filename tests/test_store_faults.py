@@ -33,6 +33,23 @@ def test_a_corrupt_file_is_moved_aside_and_a_fresh_database_started(tmp_path):
     assert len(store.answers("me")) == 1
 
 
+def test_a_file_with_damaged_pages_is_moved_aside_though_its_schema_still_reads(tmp_path):
+    store = open_store("", tmp_path, T0)
+    for n in range(40):  # rows over many pages, so the damage below misses the schema on page 1
+        store.record_answer("me", None, graded(f"Q{n}", answer="答案 " * 400), suggested=3, rating=3, now=T0,
+                            schedule=counting_schedule)
+    store.close()  # the last connection checkpoints the WAL into the file
+    path = tmp_path / SQLITE_FILE
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2:] = b"\xab" * (len(data) - len(data) // 2)
+    path.write_bytes(bytes(data))
+    reopened = open_store("", tmp_path, T0)
+    assert reopened.available and "corrupt" in reopened.opened.notice and reopened.answers("me") == []
+    (aside,) = tmp_path.glob(f"{SQLITE_FILE}.corrupt-*")
+    assert aside.read_bytes() == bytes(data)  # kept as it was, never deleted
+    reopened.close()
+
+
 def test_another_programs_database_is_moved_aside_not_reused(tmp_path):
     with sqlite3.connect(tmp_path / SQLITE_FILE) as conn:
         conn.execute("CREATE TABLE recipes (name TEXT)")

@@ -12,6 +12,7 @@ import pytest
 
 from chatbot.interview.config import InterviewConfig
 from chatbot.interview.practice import Practice
+from chatbot.interview.topics import topic_name
 from chatbot.store.open import LOCAL_PROFILE, open_store
 from chatbot.ui.interview import InterviewTab
 from chatbot.ui.profile import profile_of
@@ -140,3 +141,42 @@ def test_a_database_moved_aside_is_said_in_the_progress_tab(tmp_path, questions,
     practice = Practice(open_store("", tmp_path, T0), questions, clock=clock)
     overview = ProgressTab(lambda: practice, clock=clock).show(ANN).overview
     assert "moved to" in overview and "corrupt" in overview and "Progress · ann" in overview
+
+
+def test_three_days_in_the_tabs_the_wrong_answer_comes_back_first_and_the_charts_show_it(tmp_path, questions, clock):
+    # Read as a user would: three sessions on three days, graded by the embedding grader (hash vectors: the
+    # reference answer itself scores 10, "不知道" 0), Q73 answered wrongly on day 1, Q2 and Q74 well.
+    pool = [q for q in questions if q.id in {"Q2", "Q73", "Q74"}]
+    practice = Practice(open_store("", tmp_path, T0), pool, clock=clock)
+    interview = InterviewTab(FakeEngine(pool), practice=practice, use_llm=False)  # type: ignore[arg-type]
+    progress = ProgressTab(lambda: practice, clock=clock)
+
+    def session_of_the_day(day: int, mode: str, wrong: set[str]) -> list[tuple[str, float]]:
+        clock.now = T0 + timedelta(days=day)
+        session = interview.start([], 3, "all", None, mode, ANN).session
+        assert session is not None
+        done = []
+        while (item := session.current()) is not None:
+            q = item.question
+            interview.answer("不知道" if q.id in wrong else q.answer, session)
+            done.append((q.id, item.grade.score if item.grade else -1.0))
+        return done
+
+    day1 = session_of_the_day(0, "auto", wrong={"Q73"})  # nothing due yet: a random set of all three
+    assert sorted(day1) == [("Q2", 10.0), ("Q73", 0.0), ("Q74", 10.0)]
+    after_day1 = progress.show(ANN)
+    bars = dict(zip(after_day1.topics["topic"], after_day1.topics["score"], strict=True))
+    assert min(bars, key=bars.__getitem__) == topic_name("training_optimisation", "zh") and min(bars.values()) == 0.0
+
+    clock.now = T0 + timedelta(days=1)
+    assert "`Q73`" in progress.show(ANN).overview.split("due today:**")[1].split("\n")[0]  # only Q73 is due
+    assert session_of_the_day(1, "auto", wrong=set()) == [("Q73", 10.0)]  # it comes back first, alone
+
+    session_of_the_day(2, "random", wrong=set())
+    view = progress.show(ANN)
+    assert view.days.to_dict("list") == {"day": ["2026-03-02", "2026-03-03", "2026-03-04"],
+                                         "score": [6.67, 10.0, 10.0], "answers": [3, 1, 3]}  # the line chart
+    assert set(view.topics["score"]) == {10.0}  # the bar chart: Q73's topic has caught up
+    assert len(view.sessions["choices"]) == 3
+    cards = {c.card_key: c for c in practice.store.cards("ann")}
+    assert cards["Q73"].due < min(cards["Q2"].due, cards["Q74"].due)  # still reviewed soonest

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from chatbot.interview.review import Reviewer
+from chatbot.store import schema
 from chatbot.store.progress import ProgressStore
 from chatbot.store.records import StoredAnswer
 from chatbot.store.times import utc
@@ -65,23 +66,35 @@ def _answer(raw: dict) -> StoredAnswer:
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
     try:
-        when = utc(datetime.fromisoformat(str(raw["answered_at"])))
-        score = float(raw["score"])
-        rating = int(raw.get("rating") or 0)
-    except (TypeError, ValueError) as exc:
+        return _checked(raw)
+    except _Refused:
+        raise
+    except (TypeError, ValueError, AttributeError) as exc:  # a value of the wrong kind ("hints": "x", "seconds": [1])
         raise ValueError(f"bad value ({exc})") from None
+
+
+class _Refused(ValueError):
+    """A value read but out of bounds: its message is the whole reason."""
+
+
+def _checked(raw: dict) -> StoredAnswer:
+    when = utc(datetime.fromisoformat(str(raw["answered_at"])))
+    score = float(raw["score"])
+    rating = int(raw.get("rating") or 0)
     if not 0.0 <= score <= 10.0:
-        raise ValueError(f"score {score} is not between 0 and 10")
+        raise _Refused(f"score {score} is not between 0 and 10")
     if rating not in {1, 2, 3, 4}:
-        raise ValueError(f"rating {raw.get('rating')!r} is not 1-4")
+        raise _Refused(f"rating {raw.get('rating')!r} is not 1-4")
     lists: dict[str, list[str]] = {}
     for key in sorted(LIST_COLUMNS):
         value = raw.get(key) or []
         if isinstance(value, str):
             value = json.loads(value) if value.startswith("[") else [value]
+        if not isinstance(value, list):
+            raise _Refused(f"{key} is not a list")
         lists[key] = [str(v) for v in value]
     qid = str(raw["question_id"])
-    return StoredAnswer(
+    answer = StoredAnswer(
         question_id=qid, card_key=str(raw.get("card_key") or qid), topic=str(raw.get("topic") or ""),
         answer=str(raw.get("answer") or ""), score=score, graded_by=str(raw.get("graded_by") or "none"),
         feedback=str(raw.get("feedback") or ""), seconds=float(raw.get("seconds") or 0.0),
@@ -89,6 +102,11 @@ def _answer(raw: dict) -> StoredAnswer:
         skipped=str(raw.get("skipped")).lower() in {"true", "1"}, answered_at=when,
         suggested_rating=int(raw.get("suggested_rating") or rating), rating=rating, covered=lists["covered"],
         missing=lists["missing"], wrong=lists["wrong"])
+    for name in ("question_id", "card_key", "topic", "graded_by"):  # what the columns hold (PostgreSQL enforces it)
+        limit = getattr(schema.answers.c[name].type, "length", None)
+        if limit and len(getattr(answer, name)) > limit:
+            raise _Refused(f"{name} is longer than {limit} characters")
+    return answer
 
 
 def read_import(path: Path) -> tuple[list[StoredAnswer], list[str]]:
@@ -121,6 +139,10 @@ def import_history(store: ProgressStore, profile: str, path: Path, reviewer: Rev
     """Adds the readable lines of `path` to `profile`, replaying them through FSRS oldest first."""
     answers, errors = read_import(path)
     have = {(a.question_id, a.answered_at) for a in store.answers(profile)}
-    fresh = [a for a in answers if (a.question_id, a.answered_at) not in have]
+    fresh = []
+    for a in answers:  # neither one already there nor a line repeated in the file is added twice
+        if (a.question_id, a.answered_at) not in have:
+            have.add((a.question_id, a.answered_at))
+            fresh.append(a)
     imported = store.import_answers(profile, fresh, schedule=reviewer or Reviewer())
     return ImportResult(imported, len(answers) - len(fresh), errors)
