@@ -445,12 +445,12 @@ def cmd_progress(args, engine) -> int:
             return 0
         if args.export:
             path = Path(args.export)
-            text = history_io.export_text(store.answers(profile), history_io.format_of(path))
+            answers = store.answers(profile)
+            text = history_io.export_text(answers, history_io.format_of(path))
             from indexer.runtime import write_text_atomic
 
             write_text_atomic(path, text)
-            print(f"wrote {max(0, text.count(chr(10)) - (1 if path.suffix.lower() == '.csv' else 0))} answers "
-                  f"of {profile!r} to {path}")
+            print(f"wrote {len(answers)} answers of {profile!r} to {path}")  # a CSV field may hold line breaks
             return 0
         if args.export_anki:
             return _export_anki(args, engine, store, profile, anki)
