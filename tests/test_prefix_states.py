@@ -90,15 +90,16 @@ def test_a_wanted_prompt_is_built_before_the_queued_ones_even_past_the_budget():
     assert warmer.want(prompts("judge"))
     warmer.run()
     assert model.warmed == ["judge", "a"] and warmer.total == 3 and warmer.position == 1
-    assert warmer.status() == "2 saved prompt states ready"
+    assert warmer.status() == "saved prompt states ready"
 
 
 def test_a_warmer_that_has_ended_refuses_more_work_so_the_caller_starts_another():
     model = StatefulModel(room=10)
-    warmer = PrefixWarmer(model, [prompts("a")])
+    warmer = PrefixWarmer(model, [prompts("a", "b")])
     assert warmer.status() == "listing the prompts to warm"
+    warmer.want(prompts("judge"))
     warmer.run()
-    assert not warmer.want(prompts("judge")) and model.warmed == ["a"]
+    assert not warmer.want(prompts("next")) and model.warmed == ["judge", "a", "b"] and warmer.position == 2
 
 
 def test_the_engine_warms_what_is_wanted_soon_and_skips_what_is_saved(tmp_path):
@@ -209,3 +210,17 @@ def test_yes_logodds_handles_conversations_with_different_system_messages(model_
     mixed = model.yes_logodds([_ask("Is 2 + 2 equal to 5?"), other])
     alone = [model.yes_logodds([_ask("Is 2 + 2 equal to 5?")])[0], model.yes_logodds([other])[0]]
     assert mixed == pytest.approx(alone, abs=0.25) and model.yes_logodds([]) == []
+
+
+def test_the_status_line_says_how_far_the_warmer_is():
+    seen = []
+
+    class Watched(StatefulModel):
+        def warm(self, messages) -> bool:
+            seen.append(warmer.status())
+            return super().warm(messages)
+
+    warmer = PrefixWarmer(Watched(room=10), [prompts("a", "b", "c")])
+    warmer.run()
+    assert seen == [f"warming saved prompt states while idle: {n} of 3" for n in (1, 2, 3)]
+    assert warmer.status() == "saved prompt states ready"

@@ -2,8 +2,9 @@
 as quick as a repeated one. What to warm comes from the caller, in order: the answers' prompts
 (`chat_prefixes`: the [rules + passage] system message of every answered question; a second passage goes into
 the question's turn, rag/prompts.py, so these are all the answers need), then whatever the layers above add
-(the interview's grading prompts: chatbot/interview/warm_prompts.py); app.py wires them together. `warm_all` builds the same list at once and
-exits (`python -m chatbot warm`, for an image build).
+(the interview's grading prompts: chatbot/interview/warm_prompts.py); app.py wires them together. `warm_all`
+builds the same list at once and exits (`python -m chatbot warm`, for an image build). `PrefixWarmer.want` puts
+what a user is about to need ahead of the rest.
 
 It never delays a user: it waits until the model has been idle for IDLE_SECONDS, gives up on a state at once
 when a request arrives (the model checks between chunks), and stops when the state budget is nearly full,
@@ -115,7 +116,7 @@ class PrefixWarmer(threading.Thread):
     def status(self) -> str:
         """How far the warmer is, for a status line."""
         if self._finished or self.done:
-            return f"{self.built} saved prompt states ready"
+            return "saved prompt states ready"
         if self.total is None:
             return "listing the prompts to warm"
         return f"warming saved prompt states while idle: {self.position} of {self.total}"
