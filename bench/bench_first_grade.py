@@ -11,16 +11,14 @@ answered with the first two of their reference's key points. Printed, never asse
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from bench import report, run_worker
+
 QUESTIONS = ["Q73", "Q36", "Q26", "Q9", "Q16"]
 
 
@@ -74,15 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        print("RESULT " + json.dumps(worker(args.model, args.worker, args.questions, args.pause)))
+        print(report(worker(args.model, args.worker, args.questions, args.pause)))
         return 0
     print(f"{'judge state':<12} {'grade p50':>9} {'max':>7}  each")
     for mode in args.modes:
-        cmd = [sys.executable, "-m", "bench.bench_first_grade", "--worker", mode, "--model", args.model,
-               "--questions", str(args.questions), "--pause", str(args.pause)]
-        out = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True).stdout
-        line = next((ln for ln in out.splitlines() if ln.startswith("RESULT ")), None)
-        r: dict[str, Any] = json.loads(line[7:]) if line else {"error": "worker failed"}
+        r = run_worker("bench.bench_first_grade", ["--worker", mode, "--model", args.model,
+                                                   "--questions", str(args.questions), "--pause", str(args.pause)])
         if "error" in r:
             print(f"{mode:<12} {r['error']}")
             continue

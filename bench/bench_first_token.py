@@ -13,17 +13,15 @@ asserted (these machines are noisy).
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from bench import report, run_worker
+
 QUESTIONS = [  # the first ten: titles' wording; the rest as people ask (14 of 24 draw on two passages)
     "如何在PyTorch中实现梯度累积？",
     "What is the difference between model.eval() and torch.no_grad()?",
@@ -123,17 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        print("RESULT " + json.dumps(worker(args.worker[0], args.worker[1], args.questions, args.max_new_tokens)))
+        print(report(worker(args.worker[0], args.worker[1], args.questions, args.max_new_tokens)))
         return 0
     print(f"{'model':<10} {'states':<6} {'first p50':>9} {'first p95':>9} {'pieces/s':>8} {'RSS MB':>7} "
           f"{'disk MB':>7} {'warm-up s':>9}")
     for model in args.models:
         for mode in args.modes:
-            cmd = [sys.executable, "-m", "bench.bench_first_token", "--worker", model, mode,
-                   "--questions", str(args.questions), "--max-new-tokens", str(args.max_new_tokens)]
-            out = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True).stdout
-            line = next((ln for ln in out.splitlines() if ln.startswith("RESULT ")), None)
-            r: dict[str, Any] = json.loads(line[7:]) if line else {"error": "worker failed"}
+            r = run_worker("bench.bench_first_token", ["--worker", model, mode, "--questions", str(args.questions),
+                                                       "--max-new-tokens", str(args.max_new_tokens)])
             if "error" in r:
                 print(f"{model:<10} {mode:<6} {r['error']}")
                 continue

@@ -18,12 +18,11 @@ import os
 import re
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench import REPO, report, run_worker
 
 KB_FILE = REPO / "kb" / "main_series_answers_071-080.md"
 
@@ -208,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         backend, model_name = args.worker
         res = worker(backend, model_name, args.device, args.max_new_tokens, args.runs, args.quality)
-        print("RESULT " + json.dumps(res, ensure_ascii=False), flush=True)
+        print(report(res), flush=True)
         return 0
 
     from indexer.config import Config
@@ -228,11 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                    "--max-new-tokens", str(args.max_new_tokens), "--runs", str(args.runs)]
             if args.quality:
                 cmd.append("--quality")
-            proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO)
-            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-            res = json.loads(line[7:]) if line else {"backend": backend, "model": model,
-                                                      "error": f"worker exited {proc.returncode}"}
-            results.append(res)
+            res = run_worker("bench.bench_llm", cmd[3:])
+            results.append({"backend": backend, "model": model, **res} if "error" in res else res)
 
     print(f"\nLLM benchmark: grounded prompt (2 zh passages + question), greedy, ≤{args.max_new_tokens} new tokens, "
           f"median of {args.runs}; load average {load_before:.1f} → {os.getloadavg()[0]:.1f} "

@@ -106,3 +106,26 @@ class FakeRequest:
     """What the UI handlers read of a Gradio request: the login name (None without a login)."""
 
     username: str | None = None
+
+
+class StatefulModel(ScriptedModel):
+    """A model that keeps prompt states: records what it warmed, full after `room` states."""
+
+    supports_prompt_states = True
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room, self.warmed = room, []
+
+    def idle_seconds(self) -> float:
+        return 60.0
+
+    def warm(self, messages) -> bool:
+        self.warmed.append(messages[0]["content"])
+        return True
+
+    def prompt_state_fill(self) -> float:
+        return len(self.warmed) / self.room
+
+    def has_prompt_state(self, messages) -> bool:
+        return messages[0]["content"] in self.warmed

@@ -8,7 +8,7 @@ import pytest
 from chatbot.llm.llamacpp_backend import LlamaCppChatModel
 from chatbot.llm.prefix_states import PrefixState, PrefixStateStore, state_key
 from chatbot.rag.warmup import PrefixWarmer, prefix_prompt, warm_all
-from tests.fakes import ScriptedModel
+from tests.fakes import ScriptedModel, StatefulModel
 
 
 def _state(n_tokens: int, size: int) -> PrefixState:
@@ -37,29 +37,6 @@ def test_a_corrupt_state_file_is_dropped_not_loaded(tmp_path):
     store = PrefixStateStore(tmp_path, max_disk_bytes=10_000, memory_states=0)
     (tmp_path / "bad.state").write_bytes(b"not a state")
     assert store.get("bad") is None and not (tmp_path / "bad.state").exists()
-
-
-class StatefulModel(ScriptedModel):
-    """A model that keeps prompt states: records what it warmed, full after `room` states."""
-
-    supports_prompt_states = True
-
-    def __init__(self, room: int) -> None:
-        super().__init__()
-        self.room, self.warmed = room, []
-
-    def idle_seconds(self) -> float:
-        return 60.0
-
-    def warm(self, messages) -> bool:
-        self.warmed.append(messages[0]["content"])
-        return True
-
-    def prompt_state_fill(self) -> float:
-        return len(self.warmed) / self.room
-
-    def has_prompt_state(self, messages) -> bool:
-        return messages[0]["content"] in self.warmed
 
 
 def prompts(*systems: str):

@@ -10,34 +10,13 @@ from chatbot.rag.engine import Engine
 from chatbot.store.open import open_store
 from chatbot.ui.interview import InterviewTab
 from indexer.kb.parser import parse_kb
-from tests.fakes import ScriptedModel
+from tests.fakes import StatefulModel
 
 KB_DIR = Path(__file__).resolve().parent.parent / "kb"
 
 
-class StateKeepingModel(ScriptedModel):
-    supports_prompt_states = True
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.warmed: list[str] = []
-
-    def idle_seconds(self) -> float:
-        return 60.0
-
-    def warm(self, messages) -> bool:
-        self.warmed.append(messages[0]["content"])
-        return True
-
-    def prompt_state_fill(self) -> float:
-        return 0.0
-
-    def has_prompt_state(self, messages) -> bool:
-        return messages[0]["content"] in self.warmed
-
-
-def _tab(tmp_path, *, grading: bool) -> tuple[InterviewTab, StateKeepingModel, Engine]:
-    model = StateKeepingModel()
+def _tab(tmp_path, *, grading: bool) -> tuple[InterviewTab, StatefulModel, Engine]:
+    model = StatefulModel(room=1000)
     config = InterviewConfig(cache_dir=tmp_path / "cache", data_dir=tmp_path / "data", llm_grading=grading)
     engine = Engine(config, progress=False, chat_model=model)
     practice = Practice(open_store("", tmp_path / "data"), parse_kb(KB_DIR).questions)
