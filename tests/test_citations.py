@@ -115,7 +115,7 @@ def test_what_the_checker_read_of_a_passage_is_read_again_after_documents_change
     from tests.fakes import HashEmbedder
 
     old = Question("DOC1", "doc", 1, "怎么做蛋糕？", "先把面粉和鸡蛋搅拌均匀，再放进烤箱烤三十分钟。")
-    index = SimpleNamespace(questions={"DOC1": old}, embedder=HashEmbedder(), generation=0)
+    index = SimpleNamespace(questions={"DOC1": old}, embedder=HashEmbedder(), generation=0, sentences=None)
     checker = CitationChecker(index)
     sentence = "先把面粉和鸡蛋搅拌均匀，再放进烤箱烤三十分钟。"
     assert checker.support([sentence], ["DOC1"])[0, 0] >= 0
@@ -128,7 +128,7 @@ def test_what_the_checker_read_of_a_passage_is_read_again_after_documents_change
 class _PassagesOnly:
     """An index of two passages (Chinese sentences need no embedder)."""
 
-    generation = 0
+    generation, sentences = 0, None
 
     def __init__(self, *questions) -> None:
         self.questions = {q.id: q for q in questions}

@@ -231,7 +231,7 @@ def test_a_label_announcing_a_list_is_neither_cited_nor_marked():
     from chatbot.rag.draft.stages.cite import Cite
 
     class Index:
-        generation, questions = 0, {"Q73": Q73}
+        generation, questions, sentences = 0, {"Q73": Q73}, None
 
     draft = parse("1. **数据复制**：\n   reshape 在无法返回视图时会复制数据。")
     Cite().apply(draft, replace(context(), checker=CitationChecker(Index())))

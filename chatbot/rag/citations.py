@@ -124,7 +124,9 @@ class CitationChecker:
         if kept is None:
             q = self.index.questions[qid]
             prose = [u for u in passage_sentences(strip_code(f"{q.title}\n{q.plain_answer}")) if len(u) >= 6]
-            vectors = self.index.embedder.encode_queries(prose) if prose else np.zeros((0, 1), dtype=np.float32)
+            stored = self.index.sentences  # kept beside the index: each sentence embedded once, across restarts
+            encode = stored.encode if stored is not None else self.index.embedder.encode_queries
+            vectors = encode(prose) if prose else np.zeros((0, 1), dtype=np.float32)
             kept = self._prose[qid] = (prose, vectors)
         return kept
 

@@ -13,6 +13,7 @@ import numpy as np
 from indexer.config import Config
 from indexer.index.documents import DocumentsPart, Progress, ShippedPart, build_documents_part, combine
 from indexer.index.keyword import BM25Index, tokenize
+from indexer.index.sentences import SentenceVectors
 from indexer.index.store import (
     FAISS_INDEX,
     FORMAT_VERSION,
@@ -73,6 +74,7 @@ class KnowledgeIndex:
     shipped: ShippedPart | None = None  # the shipped half, kept to swap the added documents beside it
     documents_version: tuple[int, int] = (0, 0)  # the document store's version the added documents come from
     generation: int = 0  # counts document updates: caches keyed by question id are stale when it moves
+    sentences: SentenceVectors | None = None  # e5 vectors of the entries' sentences, kept beside the index
     _keyword_tokens: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -190,7 +192,8 @@ def open_index(config: Config, *, embedder=None, progress: bool = True,
     tokens = [tokenize(c.text) for c in stored.chunks]
     shipped = ShippedPart(kb, stored.chunks, stored.embeddings, dense, tokens)
     index = KnowledgeIndex(kb, stored.chunks, stored.embeddings, dense, BM25Index(tokens), embedder, report,
-                           kb_files=dict(stored.manifest.files), shipped=shipped)
+                           kb_files=dict(stored.manifest.files), shipped=shipped,
+                           sentences=SentenceVectors(index_dir(config.cache_dir), embedder))
     part = build_documents_part(config, embedder, progress=documents_progress)
     if part.questions:
         index.set_documents(part)
