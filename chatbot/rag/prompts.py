@@ -27,7 +27,7 @@ HISTORY_ANSWER_CHARS = 300
 # its sentences that share most words with the question, ~240 characters (~170 tokens) at most
 TAIL_PASSAGE_CHARS = 240
 
-# One system text for both languages: the system message (rules + passages) is then the same for a Chinese
+# One system text for both languages: the system message (rules + passage) is then the same for a Chinese
 # and an English question on the same passages, so one saved state serves both. Every rule lives here, in the
 # cached part; the user turn carries only short cues that switch them on. With the rules in the user turn
 # (language rule ~15 tokens, code rule ~35) the 1.5B model's warm first token was 1.8 s p50 on 2 cores, at
