@@ -543,6 +543,7 @@ def cmd_warm(args, engine) -> int:
     """Builds every saved prompt state the app's background warmer would build, then exits; a second run skips
     what is saved already (for an image build: the first questions are then as quick as later ones)."""
     from chatbot.interview.warm_prompts import warm_sources
+    from chatbot.rag.citations import CitationChecker
     from chatbot.rag.warmup import warm_all
     from indexer.runtime import progress_bar
 
@@ -554,18 +555,28 @@ def cmd_warm(args, engine) -> int:
         print(f"error: the {model.backend} backend keeps no saved prompt states; nothing to warm", file=sys.stderr)
         return 2
     questions = list(engine.index.questions.values())
+    checker = CitationChecker(engine.index)  # the entries' sentence vectors, kept beside the index
+    answered = [q.id for q in questions if q.has_answer]
+    vectors_bar = progress_bar(len(answered), "sentence vectors", enabled=not args.json)
+    for qid in answered:
+        checker.prose_of(qid)
+        vectors_bar.update(1)
+    vectors_bar.close()
+    embedded = engine.index.sentences.embedded if engine.index.sentences is not None else 0
     prompts = [m for source in warm_sources(questions, grading=engine.config.llm_grading) for m in source]
     bar = progress_bar(len(prompts), "prompt states", enabled=not args.json)
     report = warm_all(model, prompts, lambda _: bar.update(1))  # called once per prompt done
     bar.close()
     result = {"prompts": len(prompts), "built": report.built, "already_saved": report.present,
               "failed": report.failed, "budget_reached": report.budget_reached,
-              "seconds": round(report.seconds, 1), "fill": round(model.prompt_state_fill(), 3)}
+              "seconds": round(report.seconds, 1), "fill": round(model.prompt_state_fill(), 3),
+              "sentence_vectors_embedded": embedded}
     if args.json:
         _print_json(result)
     else:
         print(f"{report.built} prompt states built, {report.present} already saved, {report.failed} failed "
-              f"({report.seconds:.0f} s); the store is {result['fill']:.0%} full")
+              f"({report.seconds:.0f} s); the store is {result['fill']:.0%} full; {embedded} sentence vectors "
+              "embedded")
         if report.budget_reached:
             print("the state budget is nearly full: raise --state-cache-mb to warm the rest", file=sys.stderr)
     return 0 if not report.failed else 1
