@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.rag.prompts import TAIL_PASSAGE_CHARS, build_messages, system_message
+from chatbot.rag.prompts import TAIL_PASSAGE_CHARS, build_messages, system_message, tail_passage_text
 from indexer.kb.parser import parse_kb
 from indexer.records import Question
 
@@ -42,3 +42,9 @@ def test_a_title_only_best_entry_goes_into_the_question_s_turn_and_the_answered_
 def test_a_one_passage_prompt_is_unchanged_by_the_layout(kb):
     messages = build_messages("如何在PyTorch中实现梯度累积？", [kb["Q73"]], "zh")
     assert messages[0] == system_message([kb["Q73"]]) and "<context>" not in messages[-1]["content"]
+
+
+def test_the_second_passage_s_excerpt_carries_no_bare_list_numbers():
+    q = Question("Q9001", "main", 9001, "执行流程？", "执行流程包含以下几个步骤：\n\n1. 数据准备：先准备数据。\n2. 模型构建：再构建模型。")
+    excerpt = tail_passage_text(q, "怎么构建模型，有哪些步骤？")
+    assert "1." not in excerpt and "2." not in excerpt and "模型构建：再构建模型。" in excerpt

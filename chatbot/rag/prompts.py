@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from chatbot.rag.safety import neutralise
 from indexer.index.keyword import tokenize
 from indexer.records import Question
-from indexer.text import answer_blocks, is_code_block, sentences
+from indexer.text import LIST_MARKER, answer_blocks, is_code_block, sentences
 
 # Fixed per passage (cached), so it can be longer than a per-question prompt could afford.
 PASSAGE_PROSE_CHARS = 700
@@ -89,7 +89,8 @@ def tail_passage_text(q: Question, question: str) -> str:
     if not q.has_answer:
         return passage_text(q)
     prose = [b for b in answer_blocks(q.answer) if not is_code_block(b)]
-    said = [s for block in prose for s in sentences(block)]
+    # a list item's marker is split off as a "sentence" of its own ("1."): without it the excerpt read "步骤： 1. 2."
+    said = [bare for block in prose for s in sentences(block) if len(bare := LIST_MARKER.sub("", s).strip()) > 3]
     asked = set(tokenize(question))
     ranked = sorted(range(len(said)), key=lambda i: (-len(set(tokenize(said[i])) & asked), i))
     keep, size = set(), 0
