@@ -9,8 +9,9 @@ import re
 FENCE_LINE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[ \t]*([\w+#.-]*)")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-# After a Chinese or ASCII sentence end, or a newline.
 LIST_MARKER = re.compile(r"^\s*(?:[-*+•]\s+|\d{1,2}(?:[.)．]\s+|、\s*))")  # "1. ", "- ", "3、" open a list item
+LABEL_CHARS = 24  # a label longer than this says something itself ("注意：显存不够时可以减小批量：")
+# After a Chinese or ASCII sentence end, or a newline.
 SENTENCE_BREAK = re.compile(r"(?<=[。！？!?；;])|(?<=\.)(?=\s)|\n")
 # Code identifiers and technical names: dotted names, calls, CamelCase and snake_case words. ASCII only:
 # with Unicode `\w` "PyTorch中如何保存模型" was one CamelCase "name" running into the Chinese.
@@ -72,9 +73,6 @@ def is_label(sentence: str) -> bool:
     nothing of its own."""
     bare = LIST_MARKER.sub("", sentence).replace("*", "").replace("_", "").strip()
     return bare.endswith(("：", ":")) and len(bare) <= LABEL_CHARS
-
-
-LABEL_CHARS = 24
 
 
 def sentences(text: str) -> list[str]:
