@@ -262,3 +262,16 @@ def test_a_judge_that_fails_leaves_the_sentences_marked_and_the_answer_whole():
 
     text = checked("Set num_workers to 4. Then call backward().", broken)  # type: ignore[arg-type]
     assert "Set num_workers to 4. ⁽?⁾" in text and "backward(). ⁽?⁾" in text
+
+
+def test_restating_a_given_passage_s_title_is_not_a_pasted_title_but_another_entry_s_is():
+    from chatbot.rag.degenerate import diagnose
+
+    q99 = Question("Q99", "main", 99, "如何在PyTorch中实现多任务学习模型？", "多任务学习共享底层特征。")
+    e6 = "PyTorch中的优化器有哪些区别？"
+    good = ("多任务学习让一个模型同时学习多个相关任务，共享底层特征，再由各任务自己的输出层给出结果。"
+            "训练时把各任务的损失加权求和后一起反向传播。")
+    titles = [q99.title, "PyTorch中怎么实现多任务学习模型？", e6]
+    assert diagnose(good + "\n\n如何在PyTorch中实现多任务学习模型？", "多任务学习是什么？", "zh", [q99], titles) is None
+    found = diagnose(good + "\n\n" + e6, "多任务学习是什么？", "zh", [q99], titles)
+    assert found is not None and found.problem == "pasted_title"

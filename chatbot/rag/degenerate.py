@@ -84,6 +84,12 @@ def _repetition(text: str) -> str | None:
     return counts.most_common(1)[0][0]
 
 
+def _is_title(sentence: str, title: str) -> bool:
+    """The sentence is (nearly) the title, both ways round."""
+    return (len(_norm(sentence)) <= 1.5 * len(_norm(title)) and similarity(sentence, title) >= TITLE_SIMILARITY.value
+            and similarity(title, sentence) >= TITLE_SIMILARITY.value)
+
+
 def diagnose(raw: str, question: str, language: str, passages: list[Question],
              titles: list[str]) -> Diagnosis | None:
     """The first problem found in the model's raw answer, or None for an answer worth showing."""
@@ -102,12 +108,14 @@ def diagnose(raw: str, question: str, language: str, passages: list[Question],
     if _too_short(prose, language):
         return Diagnosis("too_short", "too short to answer the question")
     own = {_norm(question)}
+    # another question's title, pasted in: the prompt's own passages' titles are the topic, not a stray (the second
+    # passage now sits right before the question, and a sentence restating its title cost two retries, f26)
+    given = title_texts(passages)
     for sentence in sentences(prose):
         s = _norm(sentence)
-        if len(s) < 6 or s in own:
+        if len(s) < 6 or s in own or any(_is_title(sentence, t) for t in given):
             continue
-        if any(len(s) <= 1.5 * len(_norm(t)) and similarity(sentence, t) >= TITLE_SIMILARITY.value
-               and similarity(t, sentence) >= TITLE_SIMILARITY.value for t in titles):
+        if any(_is_title(sentence, t) for t in titles):
             return Diagnosis("pasted_title", f"contains a knowledge-base title: {sentence.strip()!r}")
     return None
 
