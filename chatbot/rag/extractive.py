@@ -29,14 +29,20 @@ def trim_to_query(answer: str, query: str, max_prose_chars: int = MAX_PROSE_CHAR
     code = max(codes, key=lambda b: code_overlap(b, query_tokens), default="")  # max keeps the first of ties
     if max_code_chars is not None and len(code) > max_code_chars:
         code = ""
-    ranked = sorted(range(len(prose)), key=lambda i: (-len(set(tokenize(prose[i])) & query_tokens), i))
-    keep, size = {0} if prose else set(), len(prose[0]) if prose else 0
-    for i in ranked:
-        if i not in keep and size + len(prose[i]) <= max_prose_chars:
-            keep.add(i)
-            size += len(prose[i])
-    text = "\n\n".join(prose[i] for i in sorted(keep))
+    text = "\n\n".join(closest_within(prose, query_tokens, max_prose_chars, first=True))
     return f"{text}\n\n{code}".strip() if code else text
+
+
+def closest_within(units: list[str], query_tokens: set[str], budget: int, *, first: bool = False) -> list[str]:
+    """The units (paragraphs, sentences) that share most of the query's words, the earlier on a tie, added while
+    they fit in `budget` characters, in their own order; with `first`, the opening unit whatever its size."""
+    ranked = sorted(range(len(units)), key=lambda i: (-len(set(tokenize(units[i])) & query_tokens), i))
+    keep, size = ({0}, len(units[0])) if first and units else (set(), 0)
+    for i in ranked:
+        if i not in keep and size + len(units[i]) <= budget:
+            keep.add(i)
+            size += len(units[i])
+    return [units[i] for i in sorted(keep)]
 
 
 def answered_passages(hits: list[Hit], max_passages: int = 2) -> list[Hit]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from chatbot.rag.extractive import closest_within
 from chatbot.rag.safety import neutralise
 from indexer.index.keyword import tokenize
 from indexer.records import Question
@@ -91,14 +92,8 @@ def tail_passage_text(q: Question, question: str) -> str:
     prose = [b for b in answer_blocks(q.answer) if not is_code_block(b)]
     # a list item's marker is split off as a "sentence" of its own ("1."): without it the excerpt read "步骤： 1. 2."
     said = [bare for block in prose for s in sentences(block) if len(bare := LIST_MARKER.sub("", s).strip()) > 3]
-    asked = set(tokenize(question))
-    ranked = sorted(range(len(said)), key=lambda i: (-len(set(tokenize(said[i])) & asked), i))
-    keep, size = set(), 0
-    for i in ranked:
-        if size + len(said[i]) <= TAIL_PASSAGE_CHARS:
-            keep.add(i)
-            size += len(said[i])
-    body = " ".join(said[i] for i in sorted(keep)) or (said[0][:TAIL_PASSAGE_CHARS] if said else "")
+    kept = closest_within(said, set(tokenize(question)), TAIL_PASSAGE_CHARS)
+    body = " ".join(kept) or (said[0][:TAIL_PASSAGE_CHARS] if said else "")
     return f"[{q.id}] {q.title}\n{neutralise(body)}"
 
 
