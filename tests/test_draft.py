@@ -147,6 +147,14 @@ def test_the_stream_never_shows_what_the_final_answer_removes():
     assert "model.fit" not in final
 
 
+def test_the_stream_grows_a_numbered_list_without_showing_an_unfinished_marker():
+    reply = "可以尝试以下方法：\n\n1. 观察训练过程中的损失。\n2. 使用学习率调度器。"
+    shown = [pipeline.preview(reply[:end], context(streaming=True)) for end in range(1, len(reply) + 1)]
+    assert not any(s.rstrip().endswith(("\n1", "\n2")) for s in shown)
+    for before, after in zip(shown, shown[1:]):  # each preview extends the last one, as a terminal prints it
+        assert after.startswith(before.rstrip()), (before, after)
+
+
 def test_a_code_block_appears_in_the_stream_only_once_it_is_finished():
     reply = EXPLANATION + "\n\n```python\nloss.backward()\n```"
     assert "loss.back" not in pipeline.preview(reply[:-5], context(streaming=True))

@@ -65,6 +65,11 @@ class DropHollow(Stage):
             if len(words) == 1 and _LIST_MARKER.match(draft.segments[words[0]].text):
                 drop.add(words[0])
                 continue
+            # while streaming, the last line "1" is a marker not yet finished: shown, it became "1" and then, one
+            # piece later, a separate "1. …" in the terminal
+            if ctx.streaming and n == len(lines) - 1 and len(words) == 1 and draft.segments[words[0]].text.isdigit():
+                drop.add(words[0])
+                continue
             level = _item_level(draft, line)
             if level is None or not _is_label(draft, line) or ctx.streaming and n == len(lines) - 1:
                 continue
