@@ -18,6 +18,10 @@ SENTENCE_BREAK = re.compile(r"(?<=[。！？!?；;])|(?<=\.)(?=\s)|\n")
 CODE_IDENTIFIER = re.compile(
     r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|[A-Za-z_]\w*\(\)|\b[A-Z][a-z]+[A-Z]\w*|\b[a-z]+_[a-z_]+\b", re.ASCII)
 
+# A keyword argument set to a constant (`strict=False`, `batch_first=True`): the flag names an API as much as a
+# function does, and with its value says more than "False", which most entries' code holds.
+FLAG_ARGUMENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*=\s*(True|False|None)\b", re.ASCII)
+
 
 def identifier_names(text: str) -> set[str]:
     """The last part of each identifier in `text`, lower case: `torch.func.vmap` → `vmap`, `zero_grad()` →

@@ -8,7 +8,7 @@ import re
 from collections.abc import Container
 
 from indexer.records import Question
-from indexer.text import identifier_names
+from indexer.text import FLAG_ARGUMENT, identifier_names
 
 # Names too common to tell what a question is about ("PyTorch", `nn.Module`), and error classes, which name
 # the symptom (a RuntimeError), not the API.
@@ -33,7 +33,8 @@ def named_apis(question: str, vocabulary: Container[str]) -> set[str]:
     somewhere (`vocabulary`: the keyword index's tokens)."""
     if len(question) > SHORT_QUESTION_CHARS:
         return set()
-    return {n for n in identifier_names(question)
+    names = identifier_names(question) | {m.group(1).lower() for m in FLAG_ARGUMENT.finditer(question)}
+    return {n for n in names
             if n not in GENERIC_NAMES and not _SYMPTOM.search(n) and n in vocabulary}
 
 

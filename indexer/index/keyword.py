@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from indexer.text import CJK_RUN
+from indexer.text import CJK_RUN, FLAG_ARGUMENT
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|\d+(?:\.\d+)?")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -55,6 +55,7 @@ def tokenize(text: str) -> list[str]:
             if "." in word:  # `model.load_state_dict` also matches `load_state_dict`
                 tokens.extend(seg for seg in lower.split(".")[1:] if "_" in seg or len(seg) > 3)
         tokens.extend(_stem(p.lower()) for p in parts if p.lower() not in _EN_STOP)
+    tokens.extend(f"{m.group(1).lower()}={m.group(2).lower()}" for m in FLAG_ARGUMENT.finditer(text))  # `strict=false`
     for m in CJK_RUN.finditer(text):
         run = m.group(0)
         tokens.extend(w for w in _segment(run) if w not in _ZH_STOP)
