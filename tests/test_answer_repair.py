@@ -18,6 +18,7 @@ from chatbot.rag.kbcode import asks_for_code, code_share, select_code
 from chatbot.rag.named_apis import named_apis
 from chatbot.rag.prompts import CODE_CUE
 from indexer.index.keyword import distinctive_words
+from indexer.records import ADDENDUM_HEADING, CodeBlock, Question
 from tests.fakes import ScriptedModel
 
 GOOD_ZH = ("数据增强是在训练时对样本做随机变换（翻转、旋转、裁剪、颜色抖动等），让模型见到更多样的数据，"
@@ -280,6 +281,22 @@ def test_names_in_a_long_question_describe_the_situation_and_do_not_restrict_cod
     question = ("我们训练了一个 ResNet-50 的缺陷检测模型，权重文件大概100MB。现在要部署到产线上的一台 ARM 工控机上，"
                 "没有 GPU，内存只有2GB，要求单张图推理在50毫秒以内。有哪些办法可以把模型变小？给个例子")
     assert [c.question.id for c in select_code(question, [qs["Q20"]], vocabulary)] == ["Q20"]
+
+
+def test_a_prose_addendum_does_not_make_a_code_answer_stop_being_mostly_code():
+    save = "# 保存模型的状态字典\ntorch.save(model.state_dict(), PATH)"
+    load = "# 加载模型的状态字典\nmodel.load_state_dict(torch.load(PATH))"
+    original = f"1. 保存\n```python\n{save}\n```\n2. 加载\n```python\n{load}\n```"
+    addendum = "推荐只保存 state_dict，不保存整个模型对象：pickle 不保存类的代码，只记录类所在的模块路径，重构后加载会失败。" * 3
+    blocks = [CodeBlock("python", save), CodeBlock("python", load)]
+    plain = Question("Q1", "main", 1, "模型保存和加载", original, blocks)
+    added = Question("Q1", "main", 1, "模型保存和加载", f"{original}\n\n{ADDENDUM_HEADING}\n\n{addendum}", blocks,
+                     addendum=addendum)
+    assert code_share(plain) >= MOSTLY_CODE.value and code_share(added) >= MOSTLY_CODE.value
+    assert len(select_code("用 PyTorch 保存和加载模型", [added])) == 2
+    # prose that is the entry's own answer still counts: the same text without the addendum mark is not code
+    merged = Question("Q1", "main", 1, "模型保存和加载", f"{original}\n\n{addendum}", blocks)
+    assert code_share(merged) < MOSTLY_CODE.value and select_code("用 PyTorch 保存和加载模型", [merged]) == []
 
 
 def test_only_the_best_passage_brings_code_unasked(engine):

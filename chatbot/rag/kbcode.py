@@ -37,8 +37,15 @@ def asks_for_code(question: str) -> bool:
 
 
 def code_share(q: Question) -> float:
-    code = sum(len(b.code) for b in q.code_blocks)
-    return code / max(1, len(q.plain_answer))
+    """The share of the entry's answer that is code. An entry whose own answer is mostly code stays so when the
+    product's prose addendum is appended: Q100's save/load blocks are its answer, and an addendum explaining why
+    to save the state_dict must not cost "用 PyTorch 保存和加载模型" its code."""
+    whole = sum(len(b.code) for b in q.code_blocks) / max(1, len(q.plain_answer))
+    if not q.addendum:
+        return whole
+    original = q.original_answer
+    own = sum(len(b.code) for b in q.code_blocks if b.code in original) / max(1, len(original))
+    return max(whole, own)
 
 
 def code_overlap(code: str, query_tokens: set[str]) -> int:
