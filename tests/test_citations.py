@@ -149,3 +149,13 @@ def test_a_sentence_that_borrows_the_passage_s_words_for_the_question_s_subject_
     assert checker.support([swapped], ["T2"], asked="梯度累积的代码怎么写？")[0, 0] < 0  # T2 never says 累积
     own = swapped.replace("梯度累积", "自定义算子")
     assert checker.support([own], ["T2"], asked="怎么自定义 autograd.Function？写个算子")[0, 0] >= 0
+
+
+def test_the_evidence_for_a_statement_is_the_nearest_passage_sentences_in_their_order(engine):
+    checker = CitationChecker(engine.index)
+    [one] = checker.nearest([Q73_SENTENCE], ["Q73"])
+    [two] = checker.nearest([Q73_SENTENCE], ["Q73"], k=2)
+    prose = checker.prose_of("Q73")[0]
+    assert one in prose and (two.startswith(one) or two.endswith(one))  # the nearest one, and one more
+    first, second = (s for s in prose if s in two)
+    assert prose.index(first) < prose.index(second)

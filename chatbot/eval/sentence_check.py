@@ -5,7 +5,7 @@ not all, false). Each is checked as an answer sentence would be: its entry is th
 the chat answer was written with. Prints the log-odds by label and, per half of the questions, what each
 threshold pair would drop and keep.
 
-    python -m chatbot.eval.sentence_check [--limit N]
+    python -m chatbot.eval.sentence_check [--limit N] [--evidence K]
 """
 from __future__ import annotations
 
@@ -50,12 +50,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--evidence", type=int, default=1, metavar="K",
+                        help="the K passage sentences nearest each statement as its evidence (the answer uses 1)")
     args = parser.parse_args(argv)
     engine = Engine(Config.from_env())
     model = engine.chat_model()
     if model is None:
         raise SystemExit(f"error: no local model: {engine.llm_error}")
-    judge = StatementJudge(model, CitationChecker(engine.index))
+    judge = StatementJudge(model, CitationChecker(engine.index), args.evidence)
     items = labelled_statements(engine.index)[: args.limit or None]
     scored = []
     for qid, statement, ok in items:

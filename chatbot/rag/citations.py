@@ -130,15 +130,16 @@ class CitationChecker:
             kept = self._prose[qid] = (prose, vectors)
         return kept
 
-    def nearest(self, sentences: list[str], qids: list[str]) -> list[str]:
-        """For each sentence, the sentence of the passages `qids` that e5 puts nearest to it (its evidence)."""
+    def nearest(self, sentences: list[str], qids: list[str], k: int = 1) -> list[str]:
+        """For each sentence, the `k` sentences of the passages `qids` that e5 puts nearest to it (its evidence),
+        in the passages' order."""
         pool = [self.prose_of(q) for q in qids]
         prose = [s for texts, _ in pool for s in texts]
         if not sentences or not prose:
             return ["" for _ in sentences]
         vectors = np.vstack([v for _, v in pool if len(v)])
         near = self.index.embedder.encode_queries(sentences) @ vectors.T
-        return [prose[int(row.argmax())] for row in near]
+        return [" ".join(prose[i] for i in sorted(np.argsort(-row, kind="stable")[:k])) for row in near]
 
     def _passage_words(self, qid: str) -> set[str]:
         words = self._words.get(qid)
