@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -133,13 +134,18 @@ def _ask_one(answerer, question: str, history, *, use_llm: bool, stream_to=None)
     prepared = answerer.prepare(question, history)
     from chatbot.records import Delta
 
-    shown = ""
+    # A terminal cannot take back what it printed, and the growing answer changes at its end (a citation marker
+    # moves along, a sentence is dropped): only what two successive versions share is printed, and nothing more
+    # once the answer no longer starts with it (a retry); the checked answer is printed whole afterwards.
+    printed = previous = ""
     for event in answerer.stream(prepared, history, use_llm=use_llm):
         if isinstance(event, Delta):
-            if stream_to is not None and event.text.startswith(shown):
-                stream_to.write(event.text[len(shown):])
+            settled = os.path.commonprefix([previous, event.text])
+            if stream_to is not None and settled.startswith(printed) and event.text.startswith(printed):
+                stream_to.write(settled[len(printed):])
                 stream_to.flush()
-            shown = event.text
+                printed = settled
+            previous = event.text
         else:
             return event.answer
     raise RuntimeError("the answer stream ended without a final answer")

@@ -1,5 +1,6 @@
-"""Chinese answers open with what the knowledge base says: the best entry's own statement nearest to the
-question, verbatim and cited, from the first moment of the stream. No index and no model: fakes stand in."""
+"""Answers open with what the knowledge base says: the best entry's own statements nearest to the question, cited,
+from the first moment of the stream; verbatim in Chinese, translated and checked in English. No index and no
+model: fakes stand in."""
 from __future__ import annotations
 
 import inspect
@@ -10,7 +11,7 @@ from chatbot.rag.draft import pipeline
 from chatbot.rag.draft.context import AnswerContext
 from chatbot.rag.draft.render import render
 from chatbot.rag.draft.segments import Draft, parse
-from chatbot.rag.lead import LEAD_CHARS, Lead, choose_lead
+from chatbot.rag.lead import LEAD_CHARS, MAX_SENTENCES, Lead, LeadSentence, choose_lead
 from chatbot.rag.prompts import build_messages
 from indexer.records import Question
 from tests.fakes import HashEmbedder
@@ -38,55 +39,67 @@ CHECKER = ProseChecker({"E11": [TITLE, INTRO, LOGITS, LOG_PROBS]})
 
 
 def context(language: str = "zh", *, streaming: bool = False) -> AnswerContext:
-    lead = Lead("E11", (LOGITS,))
+    lead = Lead((LeadSentence("E11", LOGITS),))
     return AnswerContext("CrossEntropyLoss 要不要先 softmax？", language, [E11], ["E11"], lead=lead,
                          streaming=streaming)
 
 
+def texts(lead: Lead) -> tuple[str, ...]:
+    return tuple(s.text for s in lead.sentences)
+
+
 # ----------------------------------------------------------------------------- choosing the statement
 def test_the_lead_is_the_entrys_statement_nearest_to_the_question_never_its_title_or_an_announcement():
-    lead = choose_lead(LOG_PROBS, E11, CHECKER)  # type: ignore[arg-type]
-    assert lead is not None and lead.qid == "E11"
-    assert LOG_PROBS in lead.sentences
-    assert TITLE not in lead.sentences and INTRO not in lead.sentences
+    lead = choose_lead(LOG_PROBS, [E11], CHECKER)  # type: ignore[arg-type]
+    assert lead is not None and lead.qids == ["E11"]
+    assert LOG_PROBS in texts(lead)
+    assert TITLE not in texts(lead) and INTRO not in texts(lead)
 
 
 def test_two_statements_keep_the_entrys_order():
-    lead = choose_lead(LOG_PROBS, E11, CHECKER)  # type: ignore[arg-type]
-    assert lead is not None and lead.sentences == (LOGITS, LOG_PROBS)
+    lead = choose_lead(LOG_PROBS, [E11], CHECKER)  # type: ignore[arg-type]
+    assert lead is not None and texts(lead) == (LOGITS, LOG_PROBS)
 
 
 def test_a_piece_of_a_sentence_split_inside_brackets_is_never_a_lead():
     piece = "多 worker 时需要自行分片，否则数据会重复）。"
     checker = ProseChecker({"E11": [piece, LOGITS]})
-    lead = choose_lead(piece, E11, checker)  # type: ignore[arg-type]
-    assert lead is not None and piece not in lead.sentences and LOGITS in lead.sentences
+    lead = choose_lead(piece, [E11], checker)  # type: ignore[arg-type]
+    assert lead is not None and piece not in texts(lead) and LOGITS in texts(lead)
 
 
 def test_the_questions_own_words_lift_the_sentence_that_uses_them():
     fillers = ["训练时每个批次都要先清零梯度再反向传播。", "学习率调度器按轮次调整学习率的大小。",
                "数据增强在每个轮次重新随机变换样本。"]
     checker = ProseChecker({"E11": [*fillers, LOG_PROBS]})
-    lead = choose_lead("NLLLoss 需要先做 LogSoftmax 吗", E11, checker, words_weight=10.0)  # type: ignore[arg-type]
-    assert lead is not None and LOG_PROBS in lead.sentences
+    lead = choose_lead("NLLLoss 需要先做 LogSoftmax 吗", [E11], checker, words_weight=10.0)  # type: ignore[arg-type]
+    assert lead is not None and LOG_PROBS in texts(lead)
+
+
+def test_statements_are_ranked_across_entries_and_shown_by_entry():
+    other = Question("E12", "main", 12, "什么是 log_softmax？", "log_softmax 返回对数概率。")
+    checker = ProseChecker({"E11": [TITLE, INTRO, LOGITS, LOG_PROBS], "E12": ["log_softmax 返回对数概率，数值更稳定。"]})
+    lead = choose_lead(LOG_PROBS, [E11, other], checker)  # type: ignore[arg-type]
+    assert lead is not None and lead.qids == ["E11", "E12"] and len(lead.sentences) <= MAX_SENTENCES
+    assert [s.qid for s in lead.sentences] == sorted(s.qid for s in lead.sentences)
 
 
 def test_the_lead_stays_short_enough_to_leave_room_for_the_explanation():
-    long = "模型输出" + "很长的说明，" * 40 + "到此为止。"
+    long = "模型输出" + "很长的说明，" * 70 + "到此为止。"
     checker = ProseChecker({"E11": [long, LOG_PROBS]})
-    lead = choose_lead(LOG_PROBS, E11, checker)  # type: ignore[arg-type]
-    assert lead is not None and lead.sentences == (LOG_PROBS,) and len(long) > LEAD_CHARS
+    lead = choose_lead(LOG_PROBS, [E11], checker)  # type: ignore[arg-type]
+    assert lead is not None and texts(lead) == (LOG_PROBS,) and len(long) > LEAD_CHARS
 
 
 def test_a_list_items_marker_and_semicolon_do_not_come_along():
     checker = ProseChecker({"E11": ["- 数据较多时解冻全部或后几层；"]})
-    lead = choose_lead("什么时候解冻？", E11, checker)  # type: ignore[arg-type]
-    assert lead is not None and lead.sentences == ("数据较多时解冻全部或后几层。",)
+    lead = choose_lead("什么时候解冻？", [E11], checker)  # type: ignore[arg-type]
+    assert lead is not None and texts(lead) == ("数据较多时解冻全部或后几层。",)
 
 
 def test_an_entry_without_a_written_answer_or_a_statement_gives_no_lead():
-    assert choose_lead("x", Question("Q1", "main", 1, "标题？", ""), CHECKER) is None  # type: ignore[arg-type]
-    assert choose_lead("x", E11, ProseChecker({"E11": [TITLE, INTRO]})) is None  # type: ignore[arg-type]
+    assert choose_lead("x", [Question("Q1", "main", 1, "标题？", "")], CHECKER) is None  # type: ignore[arg-type]
+    assert choose_lead("x", [E11], ProseChecker({"E11": [TITLE, INTRO]})) is None  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- the answer opens with it

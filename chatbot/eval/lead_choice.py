@@ -14,7 +14,7 @@ WEIGHTS = (0.0, 0.05, 0.1, 0.2)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from chatbot.rag.answerer import LLM_PASSAGES, Answerer
+    from chatbot.rag.answerer import LEAD_PASSAGES, LLM_PASSAGES, Answerer
     from chatbot.rag.config import RAGConfig
     from chatbot.rag.engine import Engine
     from chatbot.rag.extractive import answered_passages
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             langs = ("all", "zh") if item.lang == "zh" else ("all",)
             for weight in WEIGHTS:
-                lead = choose_lead(prepared.question, passages[0], answerer.checker, weight)
+                lead = choose_lead(prepared.question, passages[:LEAD_PASSAGES], answerer.checker, weight)
                 if lead is None:
                     continue
                 if weight == WEIGHTS[0]:

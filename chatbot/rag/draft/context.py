@@ -20,7 +20,7 @@ class AnswerContext:
     titles: list[str] = field(default_factory=list)  # every KB title: what a pasted title looks like
     checker: CitationChecker | None = None
     title_only: Question | None = None  # the best entry, when it has only a title
-    lead: Lead | None = None  # the best entry's own statement the answer opens with
+    lead: Lead | None = None  # the best entry's own statements the answer opens with (translated for English)
     streaming: bool = False  # the draft is still growing: only the cheap stages run, and nothing is concluded
     cut_off: bool = False  # the length limit stopped the model (the reply did not end by itself)
     # log-odds that each statement agrees with the passages (chatbot/rag/statements.py); None: no model can tell

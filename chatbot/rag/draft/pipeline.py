@@ -30,13 +30,13 @@ STAGES: tuple[Stage, ...] = (
     DropModelCode(),  # the model's code, where the KB's is shown instead
     DropHollow(),  # list items and labels left with nothing in them
     Diagnose(),  # a draft not worth showing stops here: retry, then the extractive answer
-    DropCopiedLead(),  # the model's word-for-word copies of the entry's statement the answer opens with
+    DropCopiedLead(),  # the model's word-for-word copies of the entry's statements the answer opens with
     Cite(),  # each sentence cited with the passage that supports it, or left uncited
     CheckSentences(),  # an uncited sentence checked by the model: contradicted ones go, unconfirmed ones are marked
     DropHollow(),  # again: a list item whose only sentence the check dropped is left empty (3 of 48 near-KB answers)
     MarkModelCode(),  # "written by the model" above code that is not the KB's
     AppendKBCode(),  # the KB's code, verbatim, under a citing line
-    LeadWithEntry(),  # the best entry's own statement first (verbatim; an English answer: quoted when untranslated)
+    LeadWithEntry(),  # the best entry's own statements first (verbatim; in an English answer translated)
     PartialCoverage(),  # most sentences unconfirmed: the answer says so first
     ClosingNotes(),  # code cut off, what the mark on unconfirmed sentences means
     TitleOnlyLead(),  # the best entry has only a title: said first

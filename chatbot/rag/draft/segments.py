@@ -15,7 +15,8 @@ from indexer.text import fenced_code, split_fenced
 # "checked" — no passage holds it word for word, but the model judged it to agree with them (the check stage);
 # "marked" — neither: shown with a mark where it stands;
 # "uncited" — not held by a passage and not yet checked; "unchecked" — too short to check, or still streaming;
-# "quoted" — not the model's: the entry's own sentence the product opens with (stages/lead.py).
+# "quoted" — not the model's: the entry's own sentence the product opens with, or its checked translation
+# (stages/lead.py).
 Support = Literal["unchecked", "cited", "checked", "marked", "uncited", "quoted"]
 
 

@@ -1,0 +1,140 @@
+"""An English answer's lead: the entry's Chinese statements (chatbot/rag/lead.py), translated by the chat model
+one sentence at a time, each checked before it stands, and kept so that no KB sentence is translated twice.
+
+Why a separate request rather than asking the answer to open with them: asked to open its answer with the
+entry's words in English, the 1.5B model wrote "[T8] states that model.eval() … also disables gradient tracking"
+(eval/facts_questions.jsonl f02), a false claim it had not made without the cue. Translating a single sentence it
+stays close to it: on 16 lead sentences of four near-KB questions, ~3 s each on 2 cores, one word off ("解耦"
+as "unified"), the rest faithful.
+
+A translation stands only where (1) it is English, ended by the model itself (not by the token limit), (2) it
+keeps every code span and number of the original, and (3) the citation check (the same cross-language e5 check
+the model's English sentences get) finds its entry supporting it. A sentence that fails is left out of the lead.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from chatbot.llm.base import ChatModel, Message
+from chatbot.rag.citations import CitationChecker
+from chatbot.rag.lead import Lead, LeadSentence
+from indexer.text import CJK
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "You translate Chinese technical text about PyTorch into English."
+ASK = ("Translate into English. Keep code, API names and numbers exactly as written. "
+       "Reply with the translation only.\n\n{sentence}")
+# Not calibration: room for a translation. English takes ~1.5x the tokens of the Chinese it translates (the 16
+# probe sentences: 11-84 tokens); a reply that reaches the limit was cut off and is not used.
+MAX_TOKENS = 200
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_WRAPPING = re.compile(r'^(?:translation\s*:\s*)?["“]?(.*?)["”]?$', re.I | re.S)
+
+
+def kept_exactly(source: str, translation: str) -> bool:
+    """Whether every code span and number of `source` is in `translation` as written (a translation that turned
+    `Adam(params, lr=1e-3, …)` into a list of arguments no longer shows the call)."""
+    return (all(span in translation for span in _CODE_SPAN.findall(source))
+            and all(n in translation for n in _NUMBER.findall(source)))
+
+
+def _clean(reply: str) -> str:
+    first = reply.strip().split("\n\n")[0].strip()
+    return _WRAPPING.match(first).group(1).strip()  # type: ignore[union-attr]
+
+
+class TranslationStore:
+    """Translations by model and source sentence, in SQLite under the cache folder (shared by processes); in
+    memory only when the folder is read-only or None."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = folder / "translations.sqlite3" if folder is not None else None
+        self._memory: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+        if self.path is not None:
+            try:
+                with self._connect() as db:
+                    db.execute("CREATE TABLE IF NOT EXISTS translation (model TEXT, source_hash TEXT, "
+                               "text TEXT, PRIMARY KEY (model, source_hash))")
+            except (OSError, sqlite3.Error) as exc:
+                log.warning("translations kept in memory only (%s: %s)", self.path, exc)
+                self.path = None
+
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return sqlite3.connect(self.path, timeout=10)
+
+    @staticmethod
+    def _hash(source: str) -> str:
+        return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+    def get(self, model: str, source: str) -> str | None:
+        key = (model, self._hash(source))
+        with self._lock:
+            if key in self._memory or self.path is None:
+                return self._memory.get(key)
+            try:
+                with self._connect() as db:
+                    row = db.execute("SELECT text FROM translation WHERE model = ? AND source_hash = ?",
+                                     key).fetchone()
+            except sqlite3.Error as exc:
+                log.warning("translation store unreadable: %s", exc)
+                return None
+            if row is not None:
+                self._memory[key] = row[0]
+            return row[0] if row else None
+
+    def put(self, model: str, source: str, text: str) -> None:
+        key = (model, self._hash(source))
+        with self._lock:
+            self._memory[key] = text
+            if self.path is None:
+                return
+            try:
+                with self._connect() as db:
+                    db.execute("INSERT OR REPLACE INTO translation VALUES (?, ?, ?)", (*key, text))
+            except sqlite3.Error as exc:  # a full disk or a read-only folder: this process still keeps it
+                log.warning("translation not stored: %s", exc)
+
+
+class LeadTranslator:
+    def __init__(self, model: ChatModel, checker: CitationChecker, store: TranslationStore) -> None:
+        self.model = model
+        self.checker = checker
+        self.store = store
+        self.translated = 0  # sentences this process had to translate (the rest came from the store)
+
+    def stream(self, lead: Lead) -> Iterator[Lead]:
+        """The English lead as it grows: the sentences kept so far plus the one being translated (its text so
+        far); last, the lead of the kept sentences only (empty when none was kept)."""
+        kept: list[LeadSentence] = []
+        for sentence in lead.sentences:
+            stored = self.store.get(self.model.name, sentence.text)
+            if stored is None:
+                reply = ""
+                messages: list[Message] = [{"role": "system", "content": SYSTEM},
+                                           {"role": "user", "content": ASK.format(sentence=sentence.text)}]
+                for piece in self.model.stream_chat(messages, max_new_tokens=MAX_TOKENS):
+                    reply += piece
+                    yield Lead((*kept, LeadSentence(sentence.qid, _clean(reply), sentence.text)))
+                self.translated += 1
+                cut_off = self.model.count_tokens(reply) >= MAX_TOKENS - 2
+                stored = "" if cut_off else _clean(reply)
+                self.store.put(self.model.name, sentence.text, stored)  # a rejected one is not asked again
+            if stored and self._stands(stored, sentence):
+                kept.append(LeadSentence(sentence.qid, stored, sentence.text))
+            yield Lead(tuple(kept))
+
+    def _stands(self, translation: str, sentence: LeadSentence) -> bool:
+        if CJK.search(translation) or not kept_exactly(sentence.text, translation):
+            return False
+        return bool(self.checker.support([translation], [sentence.qid], seen=[sentence.qid])[0, 0] >= 0)
