@@ -19,8 +19,10 @@ from indexer.text import LIST_MARKER
 
 # Not calibration: a size. The answers' key facts are mostly in the passages the model is given (41 of the 57
 # the near-KB answers missed), and the model leaves them out; the more of the passages' nearest statements the
-# answer opens with, the more of them it states. Facts stated by the answer or its lead, on the saved answers of
-# eval/facts_questions.jsonl (chosen on) and eval/nearkb_questions.jsonl (reported only):
+# answer opens with, the more of them it states. Facts stated by the answer or its lead, on saved answers of
+# eval/facts_questions.jsonl (chosen on) and eval/nearkb_questions.jsonl (reported only) from 36b514c, when a
+# Chinese answer opened with two sentences and an English one with none
+# (`python -m chatbot.eval.lead_choice --reports FACTS.json NEARKB.json`):
 #   2 sentences, 160 characters, best passage:    0.908 -> 0.914 / 0.695 -> 0.722
 #   4 sentences, 360 characters, best passage:    0.908 -> 0.937 / 0.695 -> 0.765
 #   4 sentences, 360 characters, both passages:   0.908 -> 0.925 / 0.695 -> 0.791
@@ -74,9 +76,10 @@ _OPEN, _CLOSE = "（(「“", "）)」”"
 
 
 def choose_lead(question: str, entries: Sequence[Question], checker: CitationChecker,
-                words_weight: float = LEAD_WORDS_WEIGHT.value) -> Lead | None:
+                words_weight: float = LEAD_WORDS_WEIGHT.value, *, max_sentences: int = MAX_SENTENCES,
+                max_chars: int = LEAD_CHARS) -> Lead | None:
     """The statements of `entries` nearest to `question` (e5 cosine, plus `words_weight` times the share of the
-    question's own words the sentence uses), up to MAX_SENTENCES and LEAD_CHARS, grouped by entry in the order
+    question's own words the sentence uses), up to `max_sentences` and `max_chars`, grouped by entry in the order
     given and each in its entry's order; None when no entry has a written answer with a sentence that states
     something."""
     words = distinctive_words(question)
@@ -96,8 +99,8 @@ def choose_lead(question: str, entries: Sequence[Question], checker: CitationChe
             scored.append((float(np.dot(vectors[i], query)) + words_weight * shared, e, i, prose[i]))
     chosen: list[tuple[float, int, int, str]] = []
     size = 0
-    for item in sorted(scored, key=lambda t: -t[0])[:MAX_SENTENCES]:
-        if chosen and size + len(item[3]) > LEAD_CHARS:
+    for item in sorted(scored, key=lambda t: -t[0])[:max_sentences]:
+        if chosen and size + len(item[3]) > max_chars:
             break
         chosen.append(item)
         size += len(item[3])
