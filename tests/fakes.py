@@ -11,17 +11,29 @@ class ScriptedModel:
     """A chat model that replies with scripted pieces and records every call.
 
     `replies` is one reply (a list of text pieces) used for every call, or, with `sequence=True`, a list
-    of replies used one per call (the last one repeats). `error` is raised after the pieces."""
+    of replies used one per call (the last one repeats). `error` is raised after the pieces. A request to
+    translate a sentence of an English answer's lead (chatbot/rag/translation.py) is answered with `translation`
+    instead and recorded apart, in `translated`: by default nothing, so the translation is rejected and the
+    scripted replies are the answer's."""
 
     name, backend, device, context_length = "fakellm", "fake", "cpu", 4096
     parallel, supports_yes_no, supports_prompt_states = 1, False, False
 
-    def __init__(self, replies: Iterable = (), *, sequence: bool = False, error: BaseException | None = None):
+    def __init__(self, replies: Iterable = (), *, sequence: bool = False, error: BaseException | None = None,
+                 translation: str | list[str] = ""):
         self.replies = [list(r) for r in replies] if sequence else [list(replies)]
         self.error = error
+        self.translation = translation
         self.calls: list[tuple[list[dict[str, str]], int]] = []
+        self.translated: list[str] = []  # the sentences it was asked to translate
 
     def stream_chat(self, messages, *, max_new_tokens, temperature=0.0) -> Iterator[str]:
+        from chatbot.rag.translation import SYSTEM as TRANSLATING
+
+        if messages[0]["content"] == TRANSLATING:
+            self.translated.append(messages[-1]["content"].rsplit("\n\n", 1)[-1])
+            yield from [self.translation] if isinstance(self.translation, str) else self.translation
+            return
         self.calls.append((messages, max_new_tokens))
         reply = self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
         yield from reply

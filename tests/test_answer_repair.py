@@ -344,3 +344,21 @@ def test_code_requests_are_recognised(question, wanted):
 def test_markers_are_stripped_from_prose_only(text, clean, ids):
     draft = parse(text)
     assert (render(draft), draft.proposed) == (clean, ids)
+
+
+# ----------------------------------------------------------------------------- an English answer's lead
+def test_an_english_answer_asks_for_its_leads_translation_first_and_answers_without_a_rejected_one(engine):
+    from chatbot.rag.lead import choose_lead
+    from chatbot.records import Delta
+
+    model = ScriptedModel([GOOD_EN], translation="梯度累积")  # replies in Chinese: every translation rejected
+    model.name = "fakellm-lead"  # translations are stored per model: none of the other tests' rejections
+    answerer = Answerer(Engine(engine.config, index=engine.index, chat_model=model))
+    prepared = answerer.prepare("How does gradient accumulation work?")
+    lead = choose_lead(prepared.question, answerer.prompt_passages(prepared)[:1], answerer.checker)
+    assert lead is not None
+    events = list(answerer.stream(prepared))
+    assert model.translated == [s.text for s in lead.sentences]  # each of the lead's sentences, in order
+    answer = events[-1].answer  # type: ignore[union-attr]
+    assert body(answer).startswith(GOOD_EN) and "梯度累积" not in answer.text
+    assert all(isinstance(e, Delta) for e in events[:-1])

@@ -130,3 +130,10 @@ def test_an_answer_without_a_lead_is_left_as_the_model_wrote_it():
 def test_the_model_writes_as_it_would_without_a_lead():
     # told about the lead, the 1.5B model copied it and stopped (f06): its prompt does not mention it
     assert "Lead" not in str(inspect.signature(build_messages))
+
+
+def test_the_lead_keeps_its_citation_when_the_models_next_paragraph_cites_the_same_entry():
+    draft = parse("CrossEntropyLoss 内部先做 log_softmax。")
+    draft.sentences()[0].citation, draft.sentences()[0].support = "E11", "cited"
+    next(s for s in pipeline.STAGES if s.name == "lead").apply(draft, context("zh"))
+    assert render(draft) == f"{LOGITS} [E11]\n\nCrossEntropyLoss 内部先做 log_softmax。 [E11]"

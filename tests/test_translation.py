@@ -40,7 +40,7 @@ def translate(lead: Lead, model: ScriptedModel, *, checker: SupportChecker | Non
 
 def test_the_translation_streams_as_it_is_written_and_ends_as_the_checked_lead():
     pieces = ["The input of `nn.CrossEntropyLoss` ", "is unnormalised logits; ", "it equals `LogSoftmax` + `NLLLoss`."]
-    steps = translate(LEAD, ScriptedModel(pieces))
+    steps = translate(LEAD, ScriptedModel(translation=pieces))
     assert [s.text for s in steps[:3]] == ["The input of `nn.CrossEntropyLoss`",
                                            "The input of `nn.CrossEntropyLoss` is unnormalised logits;", LOGITS_EN]
     assert steps[-1] == Lead((LeadSentence("Q26", LOGITS_EN, LOGITS),))
@@ -48,7 +48,7 @@ def test_the_translation_streams_as_it_is_written_and_ends_as_the_checked_lead()
 
 def test_an_english_answer_opens_with_the_translation_cited():
     ctx = AnswerContext("What does CrossEntropyLoss take?", "en", [], ["Q26"], streaming=True,
-                        lead=translate(LEAD, ScriptedModel([LOGITS_EN]))[-1])
+                        lead=translate(LEAD, ScriptedModel(translation=[LOGITS_EN]))[-1])
     assert render(pipeline.run(Draft([]), ctx)) == f"{LOGITS_EN} [Q26]"
     assert render(pipeline.run(Draft([]), replace(ctx, lead=Lead(())))) == ""  # nothing kept: no opening
 
@@ -57,36 +57,36 @@ def test_a_translation_that_changes_code_or_numbers_is_left_out():
     assert kept_exactly(BATCH, "By default `prefetch_factor=2`: each worker prefetches 2 batches.")
     assert not kept_exactly(BATCH, "By default each worker prefetches two batches.")
     assert not kept_exactly(LOGITS, "The input is logits, like LogSoftmax followed by NLLLoss.")
-    assert translate(LEAD, ScriptedModel(["The input is logits, like LogSoftmax followed by NLLLoss."]))[-1] == Lead(())
+    assert translate(LEAD, ScriptedModel(translation=["The input is logits, like LogSoftmax followed by NLLLoss."]))[-1] == Lead(())
 
 
 def test_a_translation_the_citation_check_does_not_find_in_its_entry_is_left_out():
     checker = SupportChecker(score=-0.2)
-    assert translate(LEAD, ScriptedModel([LOGITS_EN]), checker=checker)[-1] == Lead(())
+    assert translate(LEAD, ScriptedModel(translation=[LOGITS_EN]), checker=checker)[-1] == Lead(())
     assert checker.asked == [([LOGITS_EN], ["Q26"])]
 
 
 def test_a_reply_still_in_chinese_or_cut_off_by_the_token_limit_is_left_out():
-    assert translate(LEAD, ScriptedModel([LOGITS]))[-1] == Lead(())
-    assert translate(LEAD, ScriptedModel([LOGITS_EN + " more" * 200]))[-1] == Lead(())
+    assert translate(LEAD, ScriptedModel(translation=[LOGITS]))[-1] == Lead(())
+    assert translate(LEAD, ScriptedModel(translation=[LOGITS_EN + " more" * 200]))[-1] == Lead(())
 
 
 def test_a_wrapped_reply_is_unwrapped():
-    assert translate(LEAD, ScriptedModel([f'Translation: "{LOGITS_EN}"\n\nNote: …']))[-1].text == LOGITS_EN
+    assert translate(LEAD, ScriptedModel(translation=[f'Translation: "{LOGITS_EN}"\n\nNote: …']))[-1].text == LOGITS_EN
 
 
 def test_each_sentence_is_translated_once_across_answers_and_processes(tmp_path):
-    model = ScriptedModel([LOGITS_EN])
+    model = ScriptedModel(translation=[LOGITS_EN])
     translate(LEAD, model, store=TranslationStore(tmp_path))
     again = translate(LEAD, model, store=TranslationStore(tmp_path))  # a new process: the same cache folder
-    assert len(model.calls) == 1 and again[-1].text == LOGITS_EN
+    assert len(model.translated) == 1 and again[-1].text == LOGITS_EN
 
 
 def test_a_rejected_translation_is_not_asked_for_again(tmp_path):
-    model = ScriptedModel([LOGITS])  # answers in Chinese
+    model = ScriptedModel(translation=[LOGITS])  # answers in Chinese
     store = TranslationStore(tmp_path)
     translate(LEAD, model, store=store)
-    assert translate(LEAD, model, store=store)[-1] == Lead(()) and len(model.calls) == 1
+    assert translate(LEAD, model, store=store)[-1] == Lead(()) and len(model.translated) == 1
 
 
 def test_a_read_only_cache_folder_keeps_translations_in_memory(tmp_path):

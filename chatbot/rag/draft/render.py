@@ -19,7 +19,8 @@ def render(draft: Draft) -> str:
         if isinstance(seg, Sentence):
             out.append(seg.text + (UNCONFIRMED if seg.support == "marked" else ""))
             # one marker per run: a sentence followed by one citing the same id stays bare, so an answer
-            # drawn from one passage is not peppered with the same id
+            # drawn from one passage is not peppered with the same id; a paragraph ends a run (the lead's last
+            # sentence looked uncited when the model's first paragraph cited the same entry)
             if seg.citation and _next_citation(segments, i) != seg.citation:
                 out.append(" " + marker(seg.citation))
         elif isinstance(seg, Gap):
@@ -44,6 +45,8 @@ def _merged_gaps(segments: list[Segment]) -> list[Segment]:
 def _next_citation(segments: list[Segment], i: int) -> str | None:
     j = i + 1
     while j < len(segments) and isinstance(segments[j], Gap):
+        if segments[j].text.count("\n") > 1:
+            return None
         j += 1
     nxt = segments[j] if j < len(segments) else None
     return nxt.citation if isinstance(nxt, Sentence) else None
