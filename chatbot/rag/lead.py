@@ -106,11 +106,11 @@ def choose_lead(question: str, entries: Sequence[Question], checker: CitationChe
         size += len(item[3])
     if not chosen:
         return None
-    return Lead(tuple(LeadSentence(entries[e].id, _as_statement(text)) for _, e, _, text in sorted(
+    return Lead(tuple(LeadSentence(entries[e].id, as_statement(text)) for _, e, _, text in sorted(
         chosen, key=lambda t: (t[1], t[2]))))
 
 
-def _as_statement(sentence: str) -> str:
+def as_statement(sentence: str) -> str:
     """The sentence as a statement of its own: without the list marker it had in the entry, and ending as a
     sentence ends (the entry's "；" joined it to the next item of a list)."""
     s = LIST_MARKER.sub("", sentence.strip())
