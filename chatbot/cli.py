@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -546,10 +547,12 @@ def cmd_model_path(args, engine) -> int:
 
 
 def cmd_warm(args, engine) -> int:
-    """Builds every saved prompt state the app's background warmer would build, then exits; a second run skips
-    what is saved already (for an image build: the first questions are then as quick as later ones)."""
+    """Builds every saved prompt state the app's background warmer would build and translates the lead sentences
+    English questions most likely get, then exits; a second run skips what is saved already (for an image build:
+    the first questions are then as quick as later ones)."""
     from chatbot.interview.warm_prompts import warm_sources
     from chatbot.rag.citations import CitationChecker
+    from chatbot.rag.translation import LeadTranslator, TranslationStore, warm_translations
     from chatbot.rag.warmup import warm_all
     from indexer.runtime import progress_bar
 
@@ -573,16 +576,24 @@ def cmd_warm(args, engine) -> int:
     bar = progress_bar(len(prompts), "prompt states", enabled=not args.json)
     report = warm_all(model, prompts, lambda _: bar.update(1))  # called once per prompt done
     bar.close()
+    # the English lead's translations of each entry's likely lead sentences (chatbot/rag/translation.py)
+    started = time.monotonic()
+    translator = LeadTranslator(model, checker, TranslationStore(engine.config.cache_dir))
+    bar = progress_bar(len(questions), "lead translations", enabled=not args.json)
+    translated, stored = warm_translations(translator, questions, bar.update)
+    bar.close()
     result = {"prompts": len(prompts), "built": report.built, "already_saved": report.present,
               "failed": report.failed, "budget_reached": report.budget_reached,
               "seconds": round(report.seconds, 1), "fill": round(model.prompt_state_fill(), 3),
-              "sentence_vectors_embedded": embedded}
+              "sentence_vectors_embedded": embedded, "translated": translated, "translations_stored": stored,
+              "translation_seconds": round(time.monotonic() - started, 1)}
     if args.json:
         _print_json(result)
     else:
         print(f"{report.built} prompt states built, {report.present} already saved, {report.failed} failed "
               f"({report.seconds:.0f} s); the store is {result['fill']:.0%} full; {embedded} sentence vectors "
-              "embedded")
+              f"embedded; {translated} lead sentences translated, {stored} already stored "
+              f"({result['translation_seconds']:.0f} s)")
         if report.budget_reached:
             print("the state budget is nearly full: raise --state-cache-mb to warm the rest", file=sys.stderr)
     return 0 if not report.failed else 1

@@ -12,7 +12,14 @@ from chatbot.rag.draft.context import AnswerContext
 from chatbot.rag.draft.render import render
 from chatbot.rag.draft.segments import Draft
 from chatbot.rag.lead import Lead, LeadSentence
-from chatbot.rag.translation import LeadTranslator, TranslationStore, kept_exactly
+from chatbot.rag.translation import (
+    LeadTranslator,
+    TranslationStore,
+    kept_exactly,
+    likely_leads,
+    warm_translations,
+)
+from indexer.records import Question
 from tests.fakes import ScriptedModel
 
 LOGITS = "`nn.CrossEntropyLoss` 的输入是未归一化的 logits，内部等价于 `LogSoftmax` + `NLLLoss`。"
@@ -120,3 +127,16 @@ def test_english_lead_sentences_are_spaced_and_cited_once_per_entry():
     lead = Lead((LeadSentence("Q26", LOGITS_EN), LeadSentence("Q26", "Use `nn.NLLLoss` after `log_softmax`.")))
     ctx = AnswerContext("What does CrossEntropyLoss take?", "en", [], ["Q26"], streaming=True, lead=lead)
     assert render(pipeline.run(Draft([]), ctx)) == f"{LOGITS_EN} Use `nn.NLLLoss` after `log_softmax`. [Q26]"
+
+
+def test_warming_translates_each_entrys_likely_lead_once(tmp_path):
+    entry = Question("Q26", "main", 26, "交叉熵损失是什么？", f"{NEIGHBOUR}{LOGITS}{BATCH}",
+                     aliases="What is cross-entropy loss? | logits, NLLLoss")
+    checker = EntryChecker(FAITHFUL)
+    sentences = [s.text for s in likely_leads(entry, checker)]  # type: ignore[arg-type]
+    assert sentences and set(sentences) <= {NEIGHBOUR, LOGITS, BATCH}
+    model = ScriptedModel(translation=[LOGITS_EN])
+    translator = LeadTranslator(model, checker, TranslationStore(tmp_path))  # type: ignore[arg-type]
+    assert warm_translations(translator, [entry]) == (len(sentences), 0)
+    again = LeadTranslator(model, checker, TranslationStore(tmp_path))  # type: ignore[arg-type]
+    assert warm_translations(again, [entry]) == (0, len(sentences)) and model.translated == sentences

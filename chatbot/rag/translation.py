@@ -22,14 +22,15 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from chatbot.llm.base import ChatModel, Message
 from chatbot.rag.citations import CitationChecker
-from chatbot.rag.lead import Lead, LeadSentence, as_statement
+from chatbot.rag.lead import Lead, LeadSentence, as_statement, choose_lead
+from indexer.records import Question
 from indexer.text import CJK
 
 log = logging.getLogger(__name__)
@@ -148,3 +149,31 @@ class LeadTranslator:
             return False
         query = self.checker.index.embedder.encode_queries([translation])[0]
         return as_statement(prose[int(np.argmax(vectors @ query))]) == sentence.text
+
+
+def likely_leads(entry: Question, checker: CitationChecker) -> list[LeadSentence]:
+    """The lead sentences an English question on `entry` most likely gets, to translate ahead of time: the leads
+    for the entry's English and Chinese titles. They held 65 % of the English near-KB questions' lead sentences
+    and 78 % of the facts set's (`python -m chatbot warm` translates them)."""
+    english_title = entry.aliases.split(" | ")[0].strip() if entry.aliases else ""
+    found: dict[str, LeadSentence] = {}
+    for title in (english_title, entry.title):
+        lead = choose_lead(title, [entry], checker) if title else None
+        for sentence in lead.sentences if lead else ():
+            found.setdefault(sentence.text, sentence)
+    return list(found.values())
+
+
+def warm_translations(translator: LeadTranslator, entries: list[Question],
+                      progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Translates every answered entry's likely lead sentences not stored yet; (translated now, stored before)."""
+    before = translator.translated
+    present = 0
+    for entry in entries:
+        sentences = likely_leads(entry, translator.checker) if entry.has_answer else []
+        present += sum(translator.store.get(translator.model.name, s.text) is not None for s in sentences)
+        for _ in translator.stream(Lead(tuple(sentences))):
+            pass
+        if progress is not None:
+            progress(1)
+    return translator.translated - before, present
