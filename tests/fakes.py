@@ -13,14 +13,14 @@ class ScriptedModel:
     `replies` is one reply (a list of text pieces) used for every call, or, with `sequence=True`, a list
     of replies used one per call (the last one repeats). `error` is raised after the pieces. A request to
     translate a sentence of an English answer's lead (chatbot/rag/translation.py) is answered with `translation`
-    instead and recorded apart, in `translated`: by default nothing, so the translation is rejected and the
-    scripted replies are the answer's."""
+    instead (raised, when it is an exception) and recorded apart, in `translated`: by default nothing, so the
+    translation is rejected and the scripted replies are the answer's."""
 
     name, backend, device, context_length = "fakellm", "fake", "cpu", 4096
     parallel, supports_yes_no, supports_prompt_states = 1, False, False
 
     def __init__(self, replies: Iterable = (), *, sequence: bool = False, error: BaseException | None = None,
-                 translation: str | list[str] = ""):
+                 translation: str | list[str] | BaseException = ""):
         self.replies = [list(r) for r in replies] if sequence else [list(replies)]
         self.error = error
         self.translation = translation
@@ -32,6 +32,8 @@ class ScriptedModel:
 
         if messages[0]["content"] == TRANSLATING:
             self.translated.append(messages[-1]["content"].rsplit("\n\n", 1)[-1])
+            if isinstance(self.translation, BaseException):
+                raise self.translation
             yield from [self.translation] if isinstance(self.translation, str) else self.translation
             return
         self.calls.append((messages, max_new_tokens))

@@ -44,7 +44,10 @@ def body(answer) -> str:
 
 
 def answer_with(engine, replies, question, **kwargs):
-    model = ScriptedModel(replies, sequence=True)
+    return answer_with_model(engine, ScriptedModel(replies, sequence=True), question, **kwargs)
+
+
+def answer_with_model(engine, model, question, **kwargs):
     answerer = Answerer(Engine(engine.config, index=engine.index, chat_model=model))
     return answerer.answer(question, **kwargs), model
 
@@ -362,3 +365,10 @@ def test_an_english_answer_asks_for_its_leads_translation_first_and_answers_with
     answer = events[-1].answer  # type: ignore[union-attr]
     assert body(answer).startswith(GOOD_EN) and "梯度累积" not in answer.text
     assert all(isinstance(e, Delta) for e in events[:-1])
+
+
+def test_a_translation_that_fails_leaves_the_answer_without_its_lead_not_without_its_answer(engine):
+    model = ScriptedModel([GOOD_EN], translation=ConnectionError("server down"))
+    model.name = "fakellm-failing"
+    answer, _ = answer_with_model(engine, model, "How does gradient accumulation work?")
+    assert answer.mode == "llm" and body(answer).startswith(GOOD_EN) and len(model.translated) == 1

@@ -140,3 +140,10 @@ def test_warming_translates_each_entrys_likely_lead_once(tmp_path):
     assert warm_translations(translator, [entry]) == (len(sentences), 0)
     again = LeadTranslator(model, checker, TranslationStore(tmp_path))  # type: ignore[arg-type]
     assert warm_translations(again, [entry]) == (0, len(sentences)) and model.translated == sentences
+
+
+def test_a_damaged_store_keeps_translations_in_memory(tmp_path):
+    (tmp_path / "translations.sqlite3").write_bytes(b"not a database" * 100)
+    store = TranslationStore(tmp_path)
+    store.put("m", LOGITS, LOGITS_EN)
+    assert store.path is None and store.get("m", LOGITS) == LOGITS_EN
