@@ -70,7 +70,7 @@ def test_the_translation_streams_as_it_is_written_and_ends_as_the_checked_lead()
     steps = translate(LEAD, ScriptedModel(translation=pieces))
     assert [s.text for s in steps[:3]] == ["The input of `nn.CrossEntropyLoss`",
                                            "The input of `nn.CrossEntropyLoss` is unnormalised logits;", LOGITS_EN]
-    assert steps[-1] == Lead((LeadSentence("Q26", LOGITS_EN, LOGITS),))
+    assert steps[-1] == Lead((LeadSentence("Q26", LOGITS_EN),))
 
 
 def test_an_english_answer_opens_with_the_translation_cited():

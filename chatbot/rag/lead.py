@@ -27,9 +27,10 @@ from indexer.text import LIST_MARKER
 #   4 sentences, 360 characters, best passage:    0.908 -> 0.937 / 0.695 -> 0.765
 #   4 sentences, 360 characters, both passages:   0.908 -> 0.925 / 0.695 -> 0.791
 #   6 sentences, 600 characters, both passages:   0.908 -> 0.943 / 0.695 -> 0.802
-# Four from the best passage (LEAD_PASSAGES, chatbot/rag/answerer.py): six are a wall of quoted text above the
-# explanation, the second passage's sentences are more often beside the question, and an English lead costs
-# ~3 s a sentence to translate the first time.
+# Four from the best passage (LEAD_PASSAGES, chatbot/rag/answerer.py): it states more on the facts set; six are
+# a wall of quoted text above the explanation; read on 16 near-KB questions, 3 of the 11 second passages were
+# beside the question (T5 on model.forward for "zero_grad 为什么每次都要调用"); and an English lead costs ~3 s a
+# sentence to translate the first time.
 LEAD_CHARS = 360
 MAX_SENTENCES = 4
 MIN_CHARS = 12  # "如下：", "例如：" say nothing on their own
@@ -39,7 +40,6 @@ MIN_CHARS = 12  # "如下：", "例如：" say nothing on their own
 class LeadSentence:
     qid: str  # the entry it is from
     text: str  # the entry's own words, or their translation
-    source: str = ""  # a translation's original sentence
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ keeps every code span and number of the original, and (3) of its entry's sentenc
 translates nearest to it. A sentence that fails is left out of the lead. The citation check's cross-language
 threshold was the first choice for (3) and rejected 33 of the 80 lead sentences of the near-KB English questions,
 faithful translations whose cosine to their entry fell just under it (it is set for sentences the model wrote
-itself); of the 75 that keep their code and numbers, 73 are nearest to the sentence they translate (cosine
-0.88-0.95), and the two that are not are nearest to a neighbouring sentence saying much the same.
+itself); of the 75 that keep their code and numbers, 73 are nearest to the sentence they translate (cosine 0.88
+and above), and one of the two that are not is nearest to a neighbouring sentence saying much the same.
 """
 from __future__ import annotations
 
@@ -132,13 +132,13 @@ class LeadTranslator:
                                            {"role": "user", "content": ASK.format(sentence=sentence.text)}]
                 for piece in self.model.stream_chat(messages, max_new_tokens=MAX_TOKENS):
                     reply += piece
-                    yield Lead((*kept, LeadSentence(sentence.qid, _clean(reply), sentence.text)))
+                    yield Lead((*kept, LeadSentence(sentence.qid, _clean(reply))))
                 self.translated += 1
                 cut_off = self.model.count_tokens(reply) >= MAX_TOKENS - 2
                 stored = "" if cut_off else _clean(reply)
                 self.store.put(self.model.name, sentence.text, stored)  # a rejected one is not asked again
             if stored and self._stands(stored, sentence):
-                kept.append(LeadSentence(sentence.qid, stored, sentence.text))
+                kept.append(LeadSentence(sentence.qid, stored))
             yield Lead(tuple(kept))
 
     def _stands(self, translation: str, sentence: LeadSentence) -> bool:
