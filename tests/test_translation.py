@@ -55,6 +55,10 @@ class EntryChecker:
     def prose_of(self, qid):
         return self.prose, self.index.embedder.encode_queries(self.prose)
 
+    def nearest(self, sentences, qids, k=1):
+        near = self.index.embedder.encode_queries(sentences) @ self.prose_of(qids[0])[1].T
+        return [self.prose[int(np.argmax(row))] for row in near]
+
 
 FAITHFUL = {LOGITS_EN: LOGITS}  # e5 puts the translation nearest to the sentence it translates
 

@@ -25,8 +25,6 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
-
 from chatbot.llm.base import ChatModel, Message
 from chatbot.rag.citations import CitationChecker
 from chatbot.rag.lead import Lead, LeadSentence, as_statement, choose_lead
@@ -144,11 +142,7 @@ class LeadTranslator:
     def _stands(self, translation: str, sentence: LeadSentence) -> bool:
         if CJK.search(translation) or not kept_exactly(sentence.text, translation):
             return False
-        prose, vectors = self.checker.prose_of(sentence.qid)
-        if not len(vectors):
-            return False
-        query = self.checker.index.embedder.encode_queries([translation])[0]
-        return as_statement(prose[int(np.argmax(vectors @ query))]) == sentence.text
+        return as_statement(self.checker.nearest([translation], [sentence.qid])[0]) == sentence.text
 
 
 def likely_leads(entry: Question, checker: CitationChecker) -> list[LeadSentence]:
