@@ -17,6 +17,7 @@ from chatbot.rag.engine import Engine
 from chatbot.rag.kbcode import asks_for_code, code_share, select_code
 from chatbot.rag.named_apis import named_apis
 from chatbot.rag.prompts import CODE_CUE
+from chatbot.rag.translation import TranslationStore
 from indexer.index.keyword import distinctive_words
 from indexer.records import ADDENDUM_HEADING, CodeBlock, Question
 from tests.fakes import ScriptedModel
@@ -47,9 +48,16 @@ def answer_with(engine, replies, question, **kwargs):
     return answer_with_model(engine, ScriptedModel(replies, sequence=True), question, **kwargs)
 
 
-def answer_with_model(engine, model, question, **kwargs):
+def answerer_with(engine, model):
+    """An answerer on `model` whose lead translations stay in memory: a test's fake translations neither reach the
+    cache folder (shared with the app and other runs) nor come back from an earlier run."""
     answerer = Answerer(Engine(engine.config, index=engine.index, chat_model=model))
-    return answerer.answer(question, **kwargs), model
+    answerer.translations = TranslationStore(None)
+    return answerer
+
+
+def answer_with_model(engine, model, question, **kwargs):
+    return answerer_with(engine, model).answer(question, **kwargs), model
 
 
 # ----------------------------------------------------------------------------- detection, one pathology each
@@ -355,8 +363,7 @@ def test_an_english_answer_asks_for_its_leads_translation_first_and_answers_with
     from chatbot.records import Delta
 
     model = ScriptedModel([GOOD_EN], translation="梯度累积")  # replies in Chinese: every translation rejected
-    model.name = "fakellm-lead"  # translations are stored per model: none of the other tests' rejections
-    answerer = Answerer(Engine(engine.config, index=engine.index, chat_model=model))
+    answerer = answerer_with(engine, model)
     prepared = answerer.prepare("How does gradient accumulation work?")
     lead = choose_lead(prepared.question, answerer.prompt_passages(prepared)[:1], answerer.checker)
     assert lead is not None
@@ -369,6 +376,5 @@ def test_an_english_answer_asks_for_its_leads_translation_first_and_answers_with
 
 def test_a_translation_that_fails_leaves_the_answer_without_its_lead_not_without_its_answer(engine):
     model = ScriptedModel([GOOD_EN], translation=ConnectionError("server down"))
-    model.name = "fakellm-failing"
     answer, _ = answer_with_model(engine, model, "How does gradient accumulation work?")
     assert answer.mode == "llm" and body(answer).startswith(GOOD_EN) and len(model.translated) == 1
