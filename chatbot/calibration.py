@@ -129,6 +129,16 @@ SENTENCE_AGREES = Calibrated(1.0, fitted_on=_SENTENCE_STATEMENTS, figure=(
     "0.6 sat there)"))
 
 
+# A sentence whose words (list marker, bold label and punctuation aside) match an earlier sentence of the answer
+# this closely, in order (difflib ratio), says it again and is dropped (chatbot/rag/draft/stages/repeated.py).
+REPEATED_SENTENCE = Calibrated(0.95, fitted_on=(
+    "the 192 saved answers of eval/facts_questions.jsonl and eval/nearkb_questions.jsonl at 36b514c and e8998cc, "
+    "every pair of sentences at 0.8 or more read by hand"), figure=(
+    "0.95 and above: 9 pairs, each a repeat (6 word for word, 'reshape 能返回 view …' with a '而' in front, two "
+    "'Conditional generative models can be used to generate …' items); 0.90-0.94 also holds pairs that differ in "
+    "the word that matters ('适用于简单的模型' / '复杂的模型', CE / BCE, model / data), which are not repeats"))
+
+
 # --- interview: grading ------------------------------------------------------------------------------------------
 # The data sets the grading constants were fitted on. eval/grading_answers.jsonl holds 104 labelled answers (good,
 # partial, wrong-but-on-topic, off-topic, empty; Chinese, English, cross-language) over 28 questions.

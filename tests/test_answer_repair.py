@@ -279,6 +279,22 @@ def test_a_question_naming_an_api_gets_code_only_from_an_entry_that_uses_it(engi
     assert select_code("How do I use torch.func.jacrev?", [qs["E11"]], vocabulary)
 
 
+def test_a_block_that_does_not_use_the_named_api_is_not_attached_though_its_entry_names_it():
+    # Q14's prose suggests `torch.compile(model)`; its code is a NaN-debugging script
+    script = CodeBlock("python", "x = torch.tensor([-1.0, 4.0], requires_grad=True)\n"
+                                 "with torch.autograd.detect_anomaly():\n    torch.sqrt(x).sum().backward()")
+    q14 = Question("Q14", "main", 14, "如何调试模型？", "加速可用 `torch.compile(model)`。\n\n```python\n"
+                   f"{script.code}\n```", [script])
+    assert select_code("How does torch.compile speed up a model?", [q14], {"compile"}) == []
+    assert select_code("How does detect_anomaly find a NaN?", [q14], {"detect_anomaly"})
+
+
+def test_the_functional_spelling_of_a_named_module_counts_as_using_it():
+    block = CodeBlock("python", "loss = F.cross_entropy(logits, target)\nloss.backward()")
+    q26 = Question("Q26", "main", 26, "交叉熵损失", f"`nn.CrossEntropyLoss` 接收 logits。\n\n```python\n{block.code}\n```", [block])
+    assert select_code("nn.CrossEntropyLoss", [q26], {"crossentropyloss"})
+
+
 def test_named_apis_are_the_specific_known_names_of_a_short_question(engine):
     vocabulary = engine.index.keyword
     assert named_apis("StepLR怎么用", vocabulary) == {"steplr"}  # ASCII names: "StepLR怎么用" is not one name

@@ -151,6 +151,20 @@ def test_a_sentence_that_borrows_the_passage_s_words_for_the_question_s_subject_
     assert checker.support([own], ["T2"], asked="怎么自定义 autograd.Function？写个算子")[0, 0] >= 0
 
 
+def test_a_sentence_is_supported_only_where_the_passage_names_the_apis_it_names():
+    from indexer.records import Question
+
+    # Q38's words on BatchNorm; the passage names LayerNorm, but elsewhere
+    q38 = Question("Q38", "main", 38, "Batch Normalization是什么？",
+                   "BatchNorm 在训练时用当前 mini-batch 的统计量对每个特征通道做标准化，再做可学习的仿射变换。"
+                   "对于 BatchNorm2d，均值和方差按通道在 N、H、W 维度上计算。"
+                   "使用要点：batch 很小时统计量噪声大，可改用 GroupNorm 或 LayerNorm。")
+    checker = CitationChecker(_PassagesOnly(q38))
+    own = "BatchNorm 在训练时用当前 mini-batch 的统计量对每个特征通道做标准化。"
+    assert checker.support([own], ["Q38"])[0, 0] >= 0
+    assert checker.support([own.replace("BatchNorm", "LayerNorm")], ["Q38"])[0, 0] < 0
+
+
 def test_the_evidence_for_a_statement_is_the_nearest_passage_sentences_in_their_order(engine):
     checker = CitationChecker(engine.index)
     [one] = checker.nearest([Q73_SENTENCE], ["Q73"])

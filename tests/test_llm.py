@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.llm.base import ChatModel
+from chatbot.llm.base import ChatModel, used_whole_budget
 from chatbot.llm.config import LLMConfig
 from chatbot.llm.errors import ModelUnavailable
 from chatbot.llm.llamacpp_backend import LlamaCppChatModel
@@ -255,6 +255,15 @@ def test_real_model_generates_chinese_and_english(chat_model):
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh_text), zh_text
     assert sum(ch.isascii() and ch.isalpha() for ch in en_text) > 10, en_text
     assert chat_model.count_tokens("梯度累积 gradient accumulation") > 2
+
+
+def test_a_reply_the_length_limit_stopped_is_known_as_such_though_it_tokenizes_shorter(chat_model):
+    # the limit stopped it mid-answer: tokenized again, a Chinese reply may count fewer tokens than were generated
+    long = [{"role": "user", "content": "详细解释 PyTorch 中的梯度累积，分五点，每点三句话。"}]
+    stopped = "".join(chat_model.stream_chat(long, max_new_tokens=48))
+    assert used_whole_budget(chat_model, stopped, 48), stopped
+    short = "".join(chat_model.stream_chat([{"role": "user", "content": "只回答“好”。"}], max_new_tokens=48))
+    assert not used_whole_budget(chat_model, short, 48), short
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-__all__ = ["BaseChatModel", "ChatModel", "Message"]
+__all__ = ["BaseChatModel", "ChatModel", "Message", "used_whole_budget"]
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 # The first reply token `yes_logodds` compares (each word's first token, in its usual spellings).
@@ -67,6 +67,18 @@ class ChatModel(Protocol):
     def close(self) -> None:
         """Frees what the model holds (memory, threads, connections); the model is unusable afterwards."""
         ...
+
+
+# Tokenizing a reply again gives fewer tokens than were generated: the model emits pieces the tokenizer would
+# merge. A Chinese answer the limit stopped after 320 tokens ("…常用于 bat") counts 304, so the old test (320 − 2)
+# took it for finished and showed it cut off; an English one counted the same 108 both ways.
+BUDGET_SHARE_USED = 0.9
+
+
+def used_whole_budget(model: ChatModel, reply: str, max_new_tokens: int) -> bool:
+    """Whether `reply` most likely stopped at the length limit rather than ending by itself. A reply that ended
+    by itself this close to the limit loses nothing: the callers only drop a last sentence left unfinished."""
+    return model.count_tokens(reply) >= BUDGET_SHARE_USED * max_new_tokens
 
 
 class BaseChatModel(abc.ABC):

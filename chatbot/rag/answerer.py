@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from chatbot.calibration import REFUSAL_MARGIN
-from chatbot.llm.base import ChatModel
+from chatbot.llm.base import ChatModel, used_whole_budget
 from chatbot.llm.errors import ModelUnavailable
 from chatbot.rag.citations import CitationChecker
 from chatbot.rag.degenerate import RETRY_HINT, title_texts
@@ -169,8 +169,7 @@ class Answerer:
                 first = first or time.perf_counter()
                 raw += piece
                 yield Delta(pipeline.preview(raw, streaming))
-            # the reply used its whole token budget: it did not end by itself (a short margin for the end token)
-            cut_off = model.count_tokens(raw) >= self.engine.config.max_new_tokens - 2
+            cut_off = used_whole_budget(model, raw, self.engine.config.max_new_tokens)
             try:
                 draft = pipeline.run(parse(raw), replace(ctx, cut_off=cut_off))
                 break

@@ -9,7 +9,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from chatbot.calibration import MOSTLY_CODE
-from chatbot.rag.named_apis import GENERIC_NAMES, NAME, entry_names, named_apis, uses_any
+from chatbot.rag.named_apis import GENERIC_NAMES, NAME, code_uses_any, entry_names, named_apis, uses_any
 from indexer.index.keyword import distinctive_words, tokenize
 from indexer.records import CodeBlock, Question
 from indexer.text import CJK, identifier_names
@@ -76,10 +76,12 @@ def select_code(question: str, passages: list[Question], vocabulary: Container[s
         # "mostly code" speaks for the best passage only: the second one is often a neighbour topic (an
         # eval()-vs-no_grad() answer got the Dropout entry's code attached as the second passage's)
         mostly_code = rank == 0 and code_share(q) >= MOSTLY_CODE.value
-        if not q.code_blocks or not (wanted or mostly_code):
+        # and the block itself uses it: Q14 names `torch.compile` in its prose, and its NaN-debugging script was
+        # attached to "How does torch.compile speed up a model?" (issue #21)
+        blocks = [b for b in q.code_blocks if not names or code_uses_any(b.code, names)]
+        if not blocks or not (wanted or mostly_code):
             continue
-        ranked = sorted(q.code_blocks, key=lambda b: (-code_overlap(b.code, query_tokens),
-                                                      -names_used(b.code, question)))
+        ranked = sorted(blocks, key=lambda b: (-code_overlap(b.code, query_tokens), -names_used(b.code, question)))
         best = ranked[0]
         # beside code already chosen, a later passage's is often a neighbour topic's: it must use a word the
         # question is about ("用 PyTorch 定义一个只有一个全连接层的简单神经网络" had E3's Linear net and then

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from chatbot.llm.base import ChatModel, Message
+from chatbot.llm.base import ChatModel, Message, used_whole_budget
 from chatbot.rag.citations import CitationChecker
 from chatbot.rag.lead import Lead, LeadSentence, as_statement, choose_lead
 from indexer.records import Question
@@ -132,7 +132,7 @@ class LeadTranslator:
                     reply += piece
                     yield Lead((*kept, LeadSentence(sentence.qid, _clean(reply))))
                 self.translated += 1
-                cut_off = self.model.count_tokens(reply) >= MAX_TOKENS - 2
+                cut_off = used_whole_budget(self.model, reply, MAX_TOKENS)
                 stored = "" if cut_off else _clean(reply)
                 self.store.put(self.model.name, sentence.text, stored)  # a rejected one is not asked again
             if stored and self._stands(stored, sentence):

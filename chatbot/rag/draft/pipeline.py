@@ -21,6 +21,7 @@ from chatbot.rag.draft.stages.notes import (
     TitleOnlyLead,
 )
 from chatbot.rag.draft.stages.prompt_echo import DropPromptEcho
+from chatbot.rag.draft.stages.repeated import DropRepeated
 from chatbot.rag.draft.stages.summary import DropSummary
 from chatbot.rag.draft.stages.unfinished import DropUnfinished
 
@@ -32,6 +33,7 @@ STAGES: tuple[Stage, ...] = (
     DropHollow(),  # list items and labels left with nothing in them
     Diagnose(),  # a draft not worth showing stops here: retry, then the extractive answer
     DropSummary(),  # a closing "in summary" paragraph: it only restates, and is where the model conflates
+    DropRepeated(),  # a sentence the answer already said (after Diagnose: a loop is a degenerate answer instead)
     DropCopiedLead(),  # the model's word-for-word copies of the entry's statements the answer opens with
     Cite(),  # each sentence cited with the passage that supports it, or left uncited
     CheckSentences(),  # an uncited sentence checked by the model: contradicted ones go, unconfirmed ones are marked
