@@ -102,12 +102,15 @@ def start_warmer(handlers) -> None:
     """Saved prompt states for the answers' prompts, then, when the LLM grades interview answers, the judge's;
     a shown interview question's judge prompt goes first."""
     from chatbot.interview.warm_prompts import warm_sources
+    from chatbot.rag.warmup import by_use
 
     engine = handlers.engine
     model = engine.chat_model() if handlers.use_llm else None
     if model is None or not model.supports_prompt_states:
         return
-    engine.start_warmer(warm_sources(list(engine.index.questions.values()), grading=engine.config.llm_grading))
+    # the passages this deployment's answers cite most are built first
+    questions = by_use(list(engine.index.questions.values()), handlers.history.recent_answers())
+    engine.start_warmer(warm_sources(questions, grading=engine.config.llm_grading))
     say("      saved prompt states are built in the background while the model is idle "
         "(or ahead of time: python -m chatbot warm)")
 

@@ -50,6 +50,16 @@ def test_the_warmer_warms_its_sources_in_order_until_the_budget_is_nearly_full()
     assert model.warmed == ["a", "b", "c", "d"] and warmer.built == 4  # 4 of 5 is BUDGET_SHARE (0.8)
 
 
+def test_the_passages_the_deployments_answers_cite_most_are_warmed_first():
+    from chatbot.rag.warmup import by_use
+    from indexer.records import Question
+
+    kb = [Question(qid, "main", n, f"title {n}", "answer") for n, qid in enumerate(["Q1", "Q2", "Q3", "E5"], 1)]
+    answers = ["… [Q3] … [Q3, E5]", "… [E5] and [Q3]", "no citation at all"]
+    assert [q.id for q in by_use(kb, answers)] == ["Q3", "E5", "Q1", "Q2"]  # Q3 cited thrice, E5 twice
+    assert by_use(kb, []) == kb  # a fresh install keeps the knowledge base's order
+
+
 def test_warming_ahead_builds_what_is_missing_skips_what_is_saved_and_stops_near_the_budget():
     model = StatefulModel(room=10)
     first = warm_all(model, list(prompts("a", "b")))

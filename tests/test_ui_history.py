@@ -98,6 +98,15 @@ def test_a_store_that_cannot_write_says_the_conversation_was_not_saved(tmp_path)
     assert history.choices(ANN) == []
 
 
+def test_the_warm_up_reads_every_users_recent_answers_and_nothing_from_a_broken_store(history, tmp_path):
+    history.save([Turn("q1", "q1", "a1 [Q4]"), Turn("q2", "q2", "a2 [Q73, E5]")], None, ANN)
+    history.save([Turn("q3", "q3", "a3 [Q73]")], None, BOB)
+    assert history.recent_answers() == ["a3 [Q73]", "a1 [Q4]", "a2 [Q73, E5]"]  # the newest conversation first
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert HistoryTab(lambda: open_store("", blocker / "data", T0)).recent_answers() == []
+
+
 class FakeChat:
     """The Chat tab's `ask`: a searching view, then the final one with the new turn."""
 

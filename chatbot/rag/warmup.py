@@ -15,11 +15,12 @@ import itertools
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from chatbot.llm.base import ChatModel, Message
+from chatbot.rag.draft.markers import citation_ids
 from chatbot.rag.prompts import system_message
 from indexer.records import Question
 
@@ -33,6 +34,14 @@ PLACEHOLDER_USER = {"role": "user", "content": "?"}
 def prefix_prompt(system: Message) -> list[Message]:
     """The prompt whose saved state is `system`'s: the system message and a stand-in user turn."""
     return [system, PLACEHOLDER_USER]
+
+
+def by_use(questions: list[Question], answers: Iterable[str]) -> list[Question]:
+    """`questions` with those the `answers` cite most first (in knowledge-base order among equals): the
+    deployment's own questions are the best guess of what is retrieved next, and a fresh install, with no
+    answers yet, keeps the knowledge base's order."""
+    cited = Counter(qid for answer in answers for qid in citation_ids(answer))
+    return sorted(questions, key=lambda q: -cited[q.id])  # stable: ties keep their order
 
 
 def chat_prefixes(questions: list[Question]) -> Iterator[list[Message]]:

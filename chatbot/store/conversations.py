@@ -47,6 +47,18 @@ class ConversationStore(ProgressStore):
             raise StoreError(f"no conversation {conversation_id} in this profile")
         return ConversationRecord(r.id, r.title, r.created_at, r.updated_at, list(r.turns))
 
+    def recent_answers(self, limit: int = 2000) -> list[str]:
+        """The answers of the most recently updated conversations, every profile's (what the deployment's users
+        ask about: the prompt-state warmer builds their passages first), at most `limit`."""
+        c = schema.conversations
+        answers: list[str] = []
+        with self._read() as conn:
+            for r in conn.execute(select(c.c.turns).order_by(c.c.updated_at.desc(), c.c.id.desc())):
+                answers.extend(str(t.get("answer", "")) for t in r.turns if isinstance(t, dict))
+                if len(answers) >= limit:
+                    break
+        return answers[:limit]
+
     def delete_conversation(self, profile: str, conversation_id: int) -> bool:
         c = schema.conversations
         with self._write() as conn:

@@ -4,13 +4,13 @@ chatbot feedback), stored with the question, the answer, its sources and the mod
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import gradio as gr
 
+from chatbot.rag.draft.markers import citation_ids
 from chatbot.rag.followup import Turn
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.errors import StoreError
@@ -21,9 +21,6 @@ from chatbot.ui.rendering import escape_text
 from chatbot.ui.texts import MSG
 
 log = logging.getLogger(__name__)
-
-CITATION = re.compile(r"\[([QET]\d+)\]")
-
 
 class OpenedConversation(NamedTuple):
     """The outputs of re-opening a conversation, in this order."""
@@ -107,6 +104,16 @@ class HistoryTab:
                 log.warning("conversation not deleted: %s", exc)
         return gr.update(choices=self.choices(request), value=None), [], MSG["sources_idle"], [], None
 
+    def recent_answers(self) -> list[str]:
+        """The recent answers of every profile (what the deployment is asked about), or none when the store
+        cannot give them: the warm-up order is a guess, never a reason to fail."""
+        try:
+            store = self._store()
+            return store.recent_answers() if store.available else []
+        except StoreError as exc:
+            log.warning("recent answers not read: %s", exc)
+            return []
+
     def feedback(self, turns: list[Turn] | None, answer_json: dict | None, conversation_id: int | None,
                  like: gr.LikeData, request: gr.Request | None = None) -> str:
         """Stores a 👍/👎 on one answer; returns a note ("" when stored)."""
@@ -118,7 +125,7 @@ class HistoryTab:
         turn = turns[position]
         info = answer_json if position == len(turns) - 1 and answer_json else {}
         sources = [s["id"] for s in info.get("sources", []) if isinstance(s, dict) and "id" in s] \
-            or list(dict.fromkeys(CITATION.findall(turn.answer)))
+            or list(dict.fromkeys(citation_ids(turn.answer)))
         record = FeedbackRecord(turn.question, turn.answer, sources, str(info.get("model") or ""), bool(like.liked),
                                 conversation_id)
         try:

@@ -33,6 +33,11 @@ def ids_in(text: str) -> list[str]:
     return [f"{a.upper()}{int(b)}" for a, b in ID.findall(text)]
 
 
+def citation_ids(answer: str) -> list[str]:
+    """The ids an answer's citations name, in order, each as often as it is cited (`[Q73, E5]` names two)."""
+    return [qid for m in CITATION.finditer(answer) for qid in ids_in(m.group(1))]
+
+
 def strip_model_markers(prose: str) -> tuple[str, list[str]]:
     """Prose without the markers the model wrote, and the ids they named (inline code spans stay as written)."""
     ids: list[str] = []
