@@ -26,15 +26,16 @@ LEXICAL_MIN_TOKENS = 3
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
 
 
+def _last_name(identifier: str) -> str:
+    """`torch.no_grad()` → `no_grad`: the part of an identifier a passage's words are matched on."""
+    return identifier.rstrip("()").split(".")[-1].lower()
+
+
 def unsupported_terms(sentence: str, passage_words: set[str]) -> list[str]:
     """Identifiers of `sentence` whose last name part never occurs in the passage (e.g. a sentence about
     `torch.no_grad()` cited to a passage that only discusses `model.eval()`)."""
-    missing = []
-    for ident in CODE_IDENTIFIER.findall(sentence):
-        last = ident.rstrip("()").split(".")[-1].lower()
-        if last and last not in passage_words:
-            missing.append(ident)
-    return missing
+    return [ident for ident in CODE_IDENTIFIER.findall(sentence)
+            if (last := _last_name(ident)) and last not in passage_words]
 
 
 def passage_sentences(text: str) -> list[str]:
@@ -49,7 +50,7 @@ def local_support(sentence: str, units: list[set[str]]) -> float:
     swapped, the words held (issue #21). On the 228 labelled pairs (eval/citation_pairs.jsonl) the rule changes
     no verdict."""
     tokens = set(tokenize(sentence))
-    named = {ident.rstrip("()").split(".")[-1].lower() for ident in CODE_IDENTIFIER.findall(sentence)}
+    named = {_last_name(ident) for ident in CODE_IDENTIFIER.findall(sentence)}
     places = [u for u in units if named <= u]
     if not tokens or not places:
         return 0.0
