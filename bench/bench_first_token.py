@@ -5,7 +5,8 @@
 
 For each model (in its own subprocess, so peak RSS is its own) it answers the same questions three ways:
   cold   – a fresh, empty state store: every prefix is evaluated (and saved);
-  warm   – the states the background warmer builds for every entry, built beforehand (the app's steady state);
+  warm   – the states the background warmer builds for every entry and the lead translations `python -m chatbot
+           warm` makes, built beforehand (the steady state of a deployment that ran `warm`);
   none   – states turned off (the prompt evaluated from scratch, as before this feature).
 It prints first-token p50/p95, decode tokens/s, peak RSS and the states' size on disk. Printed, never
 asserted (these machines are noisy).
@@ -60,6 +61,7 @@ def worker(model_name: str, mode: str, n: int, max_new_tokens: int) -> dict:
     from chatbot.rag.config import RAGConfig
     from chatbot.rag.engine import Engine
     from chatbot.rag.prompts import prompt_layout
+    from chatbot.rag.translation import LeadTranslator, TranslationStore, warm_translations
     from chatbot.rag.warmup import chat_prefixes
     from chatbot.records import Delta
 
@@ -79,6 +81,7 @@ def worker(model_name: str, mode: str, n: int, max_new_tokens: int) -> dict:
 
         model.states = states = PrefixStateStore(Path(tempfile.mkdtemp()), config.state_cache_mb << 20)
     answerer = Answerer(engine)
+    answerer.translations = TranslationStore(Path(tempfile.mkdtemp()))  # a private one too: cold means cold
     prepared = [answerer.prepare(q) for q in QUESTIONS[:n]]
     warm_s = 0.0
     if mode == "warm":
@@ -89,6 +92,9 @@ def worker(model_name: str, mode: str, n: int, max_new_tokens: int) -> dict:
                 if messages[0]["content"] not in seen:
                     seen.add(messages[0]["content"])
                     model.warm(messages)
+        # and what `python -m chatbot warm` translates for every entry: its likely English lead sentences
+        leads = {q.id: q for p in prepared for q in answerer.prompt_passages(p)[:1]}
+        warm_translations(LeadTranslator(model, answerer.checker, answerer.translations), list(leads.values()))
         warm_s = time.perf_counter() - t0
     first, rates, detail = [], [], []
     for p in prepared:
