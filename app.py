@@ -99,8 +99,8 @@ def load_engine(config: WebConfig):
 
 
 def start_warmer(handlers) -> None:
-    """Saved prompt states for the answers' prompts, then, when the LLM grades interview answers, the judge's;
-    a shown interview question's judge prompt goes first."""
+    """Saved prompt states for the answers' prompts, then, when the LLM grades interview answers, the judge's (a
+    shown interview question's judge prompt goes first); then the English leads' translations."""
     from chatbot.interview.warm_prompts import warm_sources
     from chatbot.rag.warmup import by_use
 
@@ -111,7 +111,10 @@ def start_warmer(handlers) -> None:
     # the passages this deployment's answers cite most are built first
     questions = by_use(list(engine.index.questions.values()), handlers.history.recent_answers())
     engine.start_warmer(warm_sources(questions, grading=engine.config.llm_grading))
-    say("      saved prompt states are built in the background while the model is idle "
+    # then the English leads' translations (what `python -m chatbot warm` translates), after the states
+    handlers.chat.answerer.start_translation_warmer(
+        questions, ready=lambda: engine.warmer is None or engine.warmer.done)
+    say("      saved prompt states and lead translations are built in the background while the model is idle "
         "(or ahead of time: python -m chatbot warm)")
 
 

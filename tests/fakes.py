@@ -26,6 +26,7 @@ class ScriptedModel:
         self.translation = translation
         self.calls: list[tuple[list[dict[str, str]], int]] = []
         self.translated: list[str] = []  # the sentences it was asked to translate
+        self.interrupted_times = 0  # background requests (`chat_when_idle`) a user request stops first
 
     def stream_chat(self, messages, *, max_new_tokens, temperature=0.0) -> Iterator[str]:
         from chatbot.rag.translation import SYSTEM as TRANSLATING
@@ -44,6 +45,17 @@ class ScriptedModel:
 
     def chat(self, messages, *, max_new_tokens, temperature=0.0) -> str:
         return "".join(self.stream_chat(messages, max_new_tokens=max_new_tokens, temperature=temperature))
+
+    def chat_when_idle(self, messages, *, max_new_tokens) -> str | None:
+        """As `chat`, but None (nothing generated) while `interrupted_times` is above 0: a request took the
+        model first that many times."""
+        if self.interrupted_times > 0:
+            self.interrupted_times -= 1
+            return None
+        return self.chat(messages, max_new_tokens=max_new_tokens)
+
+    def idle_seconds(self) -> float:
+        return 60.0
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())

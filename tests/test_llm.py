@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.llm.base import ChatModel, used_whole_budget
+from chatbot.llm.base import BaseChatModel, ChatModel, used_whole_budget
 from chatbot.llm.config import LLMConfig
 from chatbot.llm.errors import ModelUnavailable
 from chatbot.llm.llamacpp_backend import LlamaCppChatModel
@@ -217,6 +217,51 @@ def test_shared_models_are_closed_at_exit_the_most_recent_first():
                           timeout=120)
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.splitlines() == ["closed second", "closed first"]
+
+
+class Pieces(BaseChatModel):
+    """Yields its pieces one by one; `during(i)` runs before piece i is yielded (a request arriving)."""
+
+    def __init__(self, pieces, during=lambda i: None):
+        super().__init__("pieces", "fake", "cpu", 64)
+        self.pieces, self.during, self.closed_early = pieces, during, False
+
+    def _stream(self, messages, *, max_new_tokens, temperature):
+        try:
+            for i, piece in enumerate(self.pieces):
+                self.during(i)
+                yield piece
+        except GeneratorExit:
+            self.closed_early = True
+            raise
+
+    def count_tokens(self, text):
+        return len(text)
+
+
+ASK = [{"role": "user", "content": "translate"}]
+
+
+def test_background_work_gets_the_whole_reply_when_nobody_waits():
+    assert Pieces(["The ", "input ", "is ", "logits."]).chat_when_idle(ASK, max_new_tokens=8) == "The input is logits."
+
+
+def test_background_work_stops_between_pieces_when_a_request_arrives_and_leaves_the_model_free():
+    model = Pieces(["The ", "input ", "is ", "logits."])
+    arrived = threading.Event()
+
+    def a_request_arrives(i):
+        if i == 2:
+            model.during = lambda i: None  # the request's own generation runs plainly
+            threading.Thread(target=lambda: (model.chat(ASK, max_new_tokens=4), arrived.set()), daemon=True).start()
+            while not model.waiting:  # counted as waiting before it blocks on the lock
+                pass
+
+    model.during = a_request_arrives
+    assert model.chat_when_idle(ASK, max_new_tokens=8) is None and model.closed_early
+    assert arrived.wait(5)  # the request got the model once the background generation stopped
+    with model.busy():  # and while a request holds it, background work does not start at all
+        assert model.chat_when_idle(ASK, max_new_tokens=8) is None
 
 
 EXIT_AFTER_ANSWERING = """

@@ -2,6 +2,8 @@
 written, kept only when checked, translated once per sentence. No index and no model: fakes stand in."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -15,6 +17,7 @@ from chatbot.rag.lead import Lead, LeadSentence
 from chatbot.rag.translation import (
     LeadTranslator,
     TranslationStore,
+    TranslationWarmer,
     kept_exactly,
     likely_leads,
     warm_translations,
@@ -151,3 +154,23 @@ def test_a_damaged_store_keeps_translations_in_memory(tmp_path):
     store = TranslationStore(tmp_path)
     store.put("m", LOGITS, LOGITS_EN)
     assert store.path is None and store.get("m", LOGITS) == LOGITS_EN
+
+
+def test_the_background_warmer_translates_after_the_states_and_again_after_an_interruption(tmp_path):
+    entry = Question("Q26", "main", 26, "交叉熵损失是什么？", f"{NEIGHBOUR}{LOGITS}{BATCH}",
+                     aliases="What is cross-entropy loss? | logits, NLLLoss")
+    checker = EntryChecker(FAITHFUL)
+    model = ScriptedModel(translation=[LOGITS_EN])
+    model.interrupted_times = 1  # a user's question arrives during the first sentence
+    store = TranslationStore(tmp_path)
+    states_built = threading.Event()
+    warmer = TranslationWarmer(LeadTranslator(model, checker, store), [entry],  # type: ignore[arg-type]
+                               ready=states_built.is_set, idle_seconds=0)
+    warmer.start()
+    time.sleep(0.3)
+    assert model.translated == [] and not warmer.done  # nothing before the prompt states are built
+    states_built.set()
+    warmer.join(10)
+    sentences = [s.text for s in likely_leads(entry, checker)]  # type: ignore[arg-type]
+    assert warmer.done and model.translated == sentences  # the interrupted one was done again, once
+    assert all(store.get(model.name, s) is not None for s in sentences)

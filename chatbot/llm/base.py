@@ -42,6 +42,11 @@ class ChatModel(Protocol):
         """Number of tokens ``text`` takes (no special tokens added); cheap, no generation."""
         ...
 
+    def chat_when_idle(self, messages: list[Message], *, max_new_tokens: int) -> str | None:
+        """The whole greedy reply for background work: generated only while no request is waiting; None when
+        the model is busy or a request arrives meanwhile (it stops between pieces, so no user waits on it)."""
+        ...
+
     def yes_logodds(self, conversations: list[list[Message]]) -> list[float]:
         """For each conversation, log P(the reply starts with yes) − log P(… no); nothing is generated.
         Only where `supports_yes_no`."""
@@ -144,6 +149,31 @@ class BaseChatModel(abc.ABC):
     def chat(self, messages: list[Message], *, max_new_tokens: int, temperature: float = 0.0) -> str:
         """Convenience: the whole reply as one string."""
         return "".join(self.stream_chat(messages, max_new_tokens=max_new_tokens, temperature=temperature))
+
+    def chat_when_idle(self, messages: list[Message], *, max_new_tokens: int) -> str | None:
+        check_messages(messages)
+        gate = self._generation_gate()
+        if not gate.acquire(blocking=False):  # not counted as waiting: requests never yield to it
+            return None
+        try:
+            reply: list[str] = []
+            stream = self._stream(list(messages), max_new_tokens=max_new_tokens, temperature=0.0)
+            try:
+                for piece in stream:
+                    if self._waiting:
+                        return None
+                    reply.append(piece)
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()  # a request arrived: end the generation now, so it gets the model at once
+            return "".join(reply)
+        finally:
+            gate.release()
+
+    def _generation_gate(self) -> threading.Lock | threading.BoundedSemaphore:
+        """What a generation holds: the instance lock (one at a time); an inference server's slots instead."""
+        return self._lock
 
     @abc.abstractmethod
     def _stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:

@@ -115,6 +115,9 @@ class OpenAIChatModel(BaseChatModel):
                 self._waiting -= 1
             self.last_used = time.monotonic()
 
+    def _generation_gate(self) -> threading.BoundedSemaphore:
+        return self._slots
+
     def _stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
         self._check_up()
         body = {"model": self.resolve(), "messages": messages, "max_tokens": max_new_tokens,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 from chatbot.calibration import REFUSAL_MARGIN
@@ -27,7 +27,7 @@ from chatbot.rag.limits import MAX_QUESTION_CHARS
 from chatbot.rag.prompts import build_messages
 from chatbot.rag.relevance import RelevanceGate
 from chatbot.rag.statements import StatementJudge
-from chatbot.rag.translation import LeadTranslator, TranslationStore
+from chatbot.rag.translation import LeadTranslator, TranslationStore, TranslationWarmer
 from chatbot.records import Answer, Delta, Event, Final, Mode, Prepared
 from indexer.records import Question
 from indexer.text import bound_user_text
@@ -73,6 +73,17 @@ class Answerer:
         self.checker = CitationChecker(engine.index)
         self.titles = title_texts(engine.index.questions.values())
         self.translations = TranslationStore(engine.config.cache_dir)
+        self.translation_warmer: TranslationWarmer | None = None
+
+    def start_translation_warmer(self, entries: list[Question], *, ready: Callable[[], bool]) -> None:
+        """Translates the entries' likely English lead sentences in the background, once `ready()` and while the
+        model is idle (chatbot/rag/translation.py), so that an English question finds its lead stored."""
+        model = self.engine.chat_model()
+        if model is None or self.translation_warmer is not None:
+            return
+        translator = LeadTranslator(model, self.checker, self.translations)
+        self.translation_warmer = TranslationWarmer(translator, entries, ready=ready)
+        self.translation_warmer.start()
 
     def resolve(self, question: str, history: Sequence[Turn]) -> str:
         """The query retrieval uses for `question` after `history` (a follow-up borrows the previous topic)."""

@@ -28,6 +28,7 @@ from pathlib import Path
 from chatbot.llm.base import ChatModel, Message, used_whole_budget
 from chatbot.rag.citations import CitationChecker
 from chatbot.rag.lead import Lead, LeadSentence, as_statement, choose_lead
+from chatbot.rag.warmup import IDLE_SECONDS
 from indexer.records import Question
 from indexer.text import CJK
 
@@ -49,6 +50,10 @@ def kept_exactly(source: str, translation: str) -> bool:
     `Adam(params, lr=1e-3, …)` into a list of arguments no longer shows the call)."""
     return (all(span in translation for span in _CODE_SPAN.findall(source))
             and all(n in translation for n in _NUMBER.findall(source)))
+
+
+def _request(sentence: str) -> list[Message]:
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": ASK.format(sentence=sentence)}]
 
 
 def _clean(reply: str) -> str:
@@ -126,18 +131,32 @@ class LeadTranslator:
             stored = self.store.get(self.model.name, sentence.text)
             if stored is None:
                 reply = ""
-                messages: list[Message] = [{"role": "system", "content": SYSTEM},
-                                           {"role": "user", "content": ASK.format(sentence=sentence.text)}]
-                for piece in self.model.stream_chat(messages, max_new_tokens=MAX_TOKENS):
+                for piece in self.model.stream_chat(_request(sentence.text), max_new_tokens=MAX_TOKENS):
                     reply += piece
                     yield Lead((*kept, LeadSentence(sentence.qid, _clean(reply))))
-                self.translated += 1
-                cut_off = used_whole_budget(self.model, reply, MAX_TOKENS)
-                stored = "" if cut_off else _clean(reply)
-                self.store.put(self.model.name, sentence.text, stored)  # a rejected one is not asked again
+                stored = self._keep(sentence.text, reply)
             if stored and self._stands(stored, sentence):
                 kept.append(LeadSentence(sentence.qid, stored))
             yield Lead(tuple(kept))
+
+    def translate_when_idle(self, sentence: LeadSentence) -> bool:
+        """Translates and stores `sentence` (background work: only while no request waits). False when a request
+        took the model first: nothing is stored, and the sentence is to be tried again later."""
+        if self.store.get(self.model.name, sentence.text) is not None:
+            return True
+        reply = self.model.chat_when_idle(_request(sentence.text), max_new_tokens=MAX_TOKENS)
+        if reply is None:
+            return False
+        self._keep(sentence.text, reply)
+        return True
+
+    def _keep(self, source: str, reply: str) -> str:
+        """Stores the translation of `source` ("" when the length limit cut it off: a rejected one is not asked
+        again) and returns it."""
+        self.translated += 1
+        kept = "" if used_whole_budget(self.model, reply, MAX_TOKENS) else _clean(reply)
+        self.store.put(self.model.name, source, kept)
+        return kept
 
     def _stands(self, translation: str, sentence: LeadSentence) -> bool:
         if CJK.search(translation) or not kept_exactly(sentence.text, translation):
@@ -171,3 +190,45 @@ def warm_translations(translator: LeadTranslator, entries: list[Question],
         if progress is not None:
             progress(1)
     return translator.translated - before, present
+
+
+class TranslationWarmer(threading.Thread):
+    """The app's background share of `python -m chatbot warm`'s translations: every answered entry's likely lead
+    sentences, translated one at a time once `ready()` (the prompt states come first) and only while the model
+    has been idle for `idle_seconds`. A request arriving stops the sentence under way (nothing is stored), and
+    it is translated again at the next idle moment."""
+
+    def __init__(self, translator: LeadTranslator, entries: list[Question], *,
+                 ready: Callable[[], bool] = lambda: True, idle_seconds: float = IDLE_SECONDS) -> None:
+        super().__init__(name="translation-warmer", daemon=True)
+        self.translator = translator
+        self.entries = [e for e in entries if e.has_answer]
+        self.ready = ready
+        self.idle_seconds = idle_seconds
+        self.stopped = threading.Event()
+        self.position = 0  # entries done
+        self.done = False
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def status(self) -> str:
+        return ("lead translations ready" if self.done else
+                f"translating English leads while idle: {self.position} of {len(self.entries)}")
+
+    def run(self) -> None:
+        model = self.translator.model
+        try:
+            for entry in self.entries:
+                for sentence in likely_leads(entry, self.translator.checker):
+                    while not self.stopped.is_set():
+                        if (self.ready() and model.idle_seconds() >= self.idle_seconds
+                                and self.translator.translate_when_idle(sentence)):
+                            break
+                        self.stopped.wait(1.0)
+                if self.stopped.is_set():
+                    return
+                self.position += 1
+            self.done = True
+        except Exception:  # the model closed, the store broke: answers still translate their own leads
+            log.exception("translating lead sentences in the background failed; stopping")

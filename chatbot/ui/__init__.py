@@ -43,7 +43,9 @@ class Handlers:
         except Exception as exc:
             model, self.engine.llm_error = None, f"model failed to load: {exc}"
         if model is not None:
-            warmer = self.engine.warmer
+            states, translations = self.engine.warmer, self.chat.answerer.translation_warmer
+            # the states first; once they are built, the translations that follow them
+            warmer = translations if states is not None and states.done and translations is not None else states
             warming = f" · <sub>{escape_text(warmer.status())}</sub>" if warmer is not None else ""
             return (f"🟢 模型 / model: **{escape_text(model.name)}** ({escape_text(model.backend)}) · "
                     f"设备 / device: **{escape_text(model.device)}**{warming}")
