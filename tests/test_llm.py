@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -309,6 +310,19 @@ def test_a_reply_the_length_limit_stopped_is_known_as_such_though_it_tokenizes_s
     assert used_whole_budget(chat_model, stopped, 48), stopped
     short = "".join(chat_model.stream_chat([{"role": "user", "content": "只回答“好”。"}], max_new_tokens=48))
     assert not used_whole_budget(chat_model, short, 48), short
+
+
+def test_real_background_generation_yields_to_a_question_and_the_question_is_answered(chat_model):
+    alone = chat_model.chat_when_idle(ZH, max_new_tokens=16)
+    assert alone == chat_model.chat(ZH, max_new_tokens=16)  # greedy, like any other request
+    long = [{"role": "user", "content": "详细解释 PyTorch 中的梯度累积，分五点，每点三句话。"}]
+    result: list[str | None] = []
+    background = threading.Thread(target=lambda: result.append(chat_model.chat_when_idle(long, max_new_tokens=300)))
+    background.start()
+    time.sleep(1.0)  # it is generating
+    assert chat_model.chat(EN, max_new_tokens=8)  # a question arrives: answered
+    background.join(30)
+    assert result == [None]  # the background generation stopped for it and kept nothing
 
 
 @pytest.mark.slow
