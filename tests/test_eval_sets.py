@@ -1,6 +1,7 @@
 """The labelled sets the eval-* commands measure with are themselves checked: a metric whose patterns miss
 a correct answer, or pass a wrong one, would report figures that mean nothing."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,18 @@ def test_the_near_kb_set_loads_with_the_shape_issue_21_asks_for():
     assert abs(sum(q.lang == "zh" for q in qs) - sum(q.lang == "en" for q in qs)) <= 4
     assert all(2 <= len(q.facts) <= 4 and q.false_claims and q.expected_ids for q in qs)
     assert all(r.get("checked") for r in raw)  # the documentation page each fact was checked against
+
+
+def test_the_near_kb_labels_find_a_fact_in_the_knowledge_bases_own_words():
+    """An answer that restates Q47's addendum ("每个 worker 持有一份 Dataset 副本 … 内存随 worker 数增长；组好的 batch
+    要经进程间队列传回主进程") states all four of n03's facts; the first patterns wanted "副本" before "Dataset" and
+    "进程间通信", and scored a copy of that paragraph 2 of 4."""
+    from indexer.kb.parser import parse_kb
+
+    n03 = {q.id: q for q in load_fact_questions(NEARKB_SET)}["n03"]
+    addendum = parse_kb(Path(__file__).parent.parent / "kb").by_id()["Q47"].addendum
+    stated, false = n03.check(addendum)
+    assert stated == [f.name for f in n03.facts] and false == []
 
 
 def _saved_report(rows: list[dict]) -> dict:
